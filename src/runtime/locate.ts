@@ -1,0 +1,52 @@
+/**
+ * Where the real runsc is. Daemons run runtimes with a minimal PATH (systemd's, or none), so an empty
+ * runsc.path searches PATH and then the standard directories, and every error says what was tried.
+ */
+import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { Refusal } from "./errors.js";
+
+const STANDARD_DIRS = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+
+/** Written into the launcher, so that a runsc-overlay installed under the name `runsc` never runs itself. */
+export const LAUNCHER_MARKER = "runsc-overlay launcher";
+
+export function locateRunsc(configured: string, configFile: string, env: NodeJS.ProcessEnv): string {
+  if (configured !== "") {
+    const problem = unusable(configured);
+    if (problem) throw new Refusal(`runsc.path = "${configured}" in ${configFile}: ${problem}`);
+    return configured;
+  }
+  const dirs = [...(env.PATH ?? "").split(delimiter).filter((dir) => dir.startsWith("/")), ...STANDARD_DIRS];
+  const tried = [...new Set(dirs)].map((dir) => join(dir, "runsc"));
+  const found = tried.find((candidate) => unusable(candidate) === undefined && !isLauncher(candidate));
+  if (found) return found;
+  throw new Refusal(
+    `runsc not found (tried ${tried.join(", ")}): install gVisor's runsc or set runsc.path in ${configFile}`,
+  );
+}
+
+function unusable(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return "is not a file";
+    accessSync(path, constants.X_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? "does not exist" : code === "EACCES" ? "is not executable" : String(code);
+  }
+}
+
+function isLauncher(path: string): boolean {
+  const head = Buffer.alloc(256);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const n = readSync(fd, head, 0, head.length, 0);
+    return head.subarray(0, n).includes(LAUNCHER_MARKER);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The decision: which runsc command line to exec for this call. Pure: everything it needs has been
+ * read by the steps before it, and everything it wants done comes back as data.
+ */
+import type { ParsedArgv, GlobalFlag } from "./argv.js";
+import { lastValue } from "./argv.js";
+import type { Capabilities } from "./capabilities.js";
+import type { Config } from "../schema/config.schema.js";
+import { Refusal } from "./errors.js";
+import { featuresDocument } from "./features.js";
+import { type Overlay2, overlayEnabled, parseOverlay2, renderOverlay2 } from "./overlay.js";
+
+/** A word of the new command line: one of the caller's, passed by position, or one of ours. */
+export type Word = { arg: number } | { text: string };
+
+export interface Note {
+  level: "info" | "warn" | "error";
+  msg: string;
+}
+
+export type Plan =
+  | { kind: "exec"; words: Word[]; dirs: string[]; notes: Note[] }
+  /** runsc-overlay answers the call itself: print this on stdout and exit 0. */
+  | { kind: "print"; text: string };
+
+export interface PlanInput {
+  argc: number;
+  parsed: ParsedArgv;
+  config: Config;
+  configFile: string;
+  runsc: string;
+  caps: Capabilities;
+}
+
+/** The subcommands that read a bundle and decide the root container's overlay. */
+export const BUNDLE_SUBCOMMANDS = new Set(["create", "run", "restore"]);
+
+/** Global flags runsc-overlay owns: the caller's are removed, ours inserted. */
+const OVERLAY_FLAGS = new Set(["overlay2", "overlay"]);
+
+export function makePlan({ argc, parsed, config, configFile, runsc, caps }: PlanInput): Plan {
+  const callerWords = (from: number, to: number): Word[] => Array.from({ length: to - from }, (_, i) => ({ arg: from + i }));
+  const untouched: Plan = { kind: "exec", words: [{ text: runsc }, ...callerWords(0, argc)], dirs: [], notes: [] };
+  // runsc rejects what it cannot parse before it does anything: let it say so in its own words.
+  if (parsed.kind !== "command") return untouched;
+  if (parsed.subcommand === "features") {
+    return caps.features ? untouched : { kind: "print", text: featuresDocument(caps) };
+  }
+  const overlay = planOverlay(config, configFile, caps);
+  const ours = configFlags(config, configFile, caps);
+  checkFileAccess(parsed.flags, ours, overlay.value ?? caps.overlay2?.default ?? "none", configFile);
+
+  const removed = new Set<number>();
+  for (const flag of parsed.flags) {
+    if (OVERLAY_FLAGS.has(flag.name)) for (let w = 0; w < flag.words; w++) removed.add(flag.index + w);
+  }
+  const kept = callerWords(0, parsed.insertAt).filter((word) => !removed.has((word as { arg: number }).arg));
+  const inserted = [...ours.map((flag) => flag.text), ...(overlay.value === undefined ? [] : [`--overlay2=${overlay.value}`])];
+  return {
+    kind: "exec",
+    words: [{ text: runsc }, ...kept, ...inserted.map((text) => ({ text })), ...callerWords(parsed.insertAt, argc)],
+    dirs: overlay.dirs,
+    notes: overlay.notes,
+  };
+}
+
+interface OverlayPlan {
+  /** The `--overlay2` value to insert; undefined to insert none. */
+  value: string | undefined;
+  /** Directories that must exist before runsc starts (a `dir=` filestore). */
+  dirs: string[];
+  notes: Note[];
+}
+
+function planOverlay(config: Config, configFile: string, caps: Capabilities): OverlayPlan {
+  const { overlay2, fallback, fallback_dir } = config.overlay;
+  const wanted = parseOverlay2(overlay2) as Overlay2; // config.ts has rejected invalid values
+  const where = `overlay.overlay2 = "${overlay2}" in ${configFile}`;
+  const grammar = caps.overlay2;
+  if (grammar === null) {
+    if (wanted.kind === "none") return { value: undefined, dirs: [], notes: [] };
+    return fallBack(`${caps.version} has no --overlay2 flag (gVisor before release-20221205.0)`, false);
+  }
+  const rendered = renderOverlay2(wanted, grammar);
+  if ("value" in rendered) return { value: rendered.value, dirs: dirsOf(wanted), notes: [] };
+  return fallBack(`${caps.version} ${rendered.unsupported}`, wanted.kind === "on" && wanted.medium.kind === "self");
+
+  function fallBack(why: string, dirCanHelp: boolean): OverlayPlan {
+    if (fallback === "passthrough") {
+      return { value: undefined, dirs: [], notes: [{ level: "info", msg: `${why}: ${where} not applied, overlay.fallback = "passthrough" leaves the overlay to runsc` }] };
+    }
+    if (fallback === "dir" && dirCanHelp && wanted.kind === "on") {
+      const substitute: Overlay2 = { ...wanted, medium: { kind: "dir", path: fallback_dir } };
+      const rendered = renderOverlay2(substitute, grammar!);
+      if ("value" in rendered) {
+        return { value: rendered.value, dirs: [fallback_dir], notes: [{ level: "info", msg: `${why}: using the host-backed filestore in ${fallback_dir} (overlay.fallback = "dir")` }] };
+      }
+      why = `${caps.version} ${rendered.unsupported}`;
+    }
+    throw new Refusal(`runsc ${why}, so ${where} cannot be applied: install a newer runsc (Debian 13's or gVisor's own), or set overlay.fallback = "passthrough" to accept runsc's default`);
+  }
+}
+
+function dirsOf(overlay: Overlay2): string[] {
+  return overlay.kind === "on" && overlay.medium.kind === "dir" ? [overlay.medium.path] : [];
+}
+
+/** runsc.flags, checked against the flags this runsc knows: an unknown flag would kill every call. */
+function configFlags(config: Config, configFile: string, caps: Capabilities): { name: string; value: string; text: string }[] {
+  return config.runsc.flags.map((text) => {
+    const match = /^--?([^=]+)(?:=(.*))?$/s.exec(text);
+    const name = match?.[1] ?? text;
+    const where = `runsc.flags entry "${text}" in ${configFile}`;
+    if (caps.booleans.includes(name)) return { name, value: match?.[2] ?? "true", text };
+    if (!caps.valued.includes(name)) throw new Refusal(`${where}: runsc ${caps.version} has no global flag --${name}`);
+    if (match?.[2] === undefined) throw new Refusal(`${where}: --${name} takes a value; write it as "--${name}=VALUE"`);
+    return { name, value: match[2], text };
+  });
+}
+
+/** runsc refuses shared file access for an overlaid rootfs on every command; say so before it starts. */
+function checkFileAccess(callerFlags: GlobalFlag[], ours: { name: string; value: string; text: string }[], overlay2: string, configFile: string): void {
+  const fromConfig = ours.filter((flag) => flag.name === "file-access").at(-1);
+  const effective = fromConfig?.value ?? lastValue(callerFlags, "file-access");
+  if (effective !== "shared" || !overlayEnabled(overlay2)) return;
+  const source = fromConfig ? `runsc.flags in ${configFile}` : "the caller's command line (Docker runtimeArgs or the shim's options)";
+  throw new Refusal(
+    `--file-access=shared (from ${source}) conflicts with --overlay2=${overlay2}: runsc refuses shared file access for an overlaid root. ` +
+      `Remove --file-access=shared, or set overlay.overlay2 = "none" in ${configFile} to give up the root overlay`,
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * Runs the probes that parseCapabilities reads, once per runsc binary: the result is cached under the
+ * binary's identity (path, inode, size, mtime), so a steady-state call starts no extra process and a
+ * replaced or upgraded binary is probed again.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { type Capabilities, parseCapabilities } from "./capabilities.js";
+import { Refusal } from "./errors.js";
+
+/** Bump when Capabilities changes shape, so that old cache entries are ignored. */
+const CACHE_FORMAT = 1;
+
+export function capabilitiesOf(runsc: string, cacheDir: string): Capabilities {
+  const st = statSync(runsc);
+  const key = createHash("sha256")
+    .update(JSON.stringify([CACHE_FORMAT, runsc, st.dev, st.ino, st.size, st.mtimeMs]))
+    .digest("hex")
+    .slice(0, 32);
+  const file = join(cacheDir, `capabilities-${key}.json`);
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Capabilities;
+  } catch {
+    // Not cached yet, or unreadable: probe.
+  }
+  const caps = probe(runsc);
+  try {
+    mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(caps));
+    renameSync(tmp, file);
+  } catch {
+    // A cache that cannot be written costs a probe per call, never a failed call.
+  }
+  return caps;
+}
+
+function probe(runsc: string): Capabilities {
+  const version = run(runsc, ["--version"]);
+  if (version.status !== 0 || !/version/.test(version.stdout)) {
+    throw new Refusal(`runsc at ${runsc} did not answer --version (exit ${version.status}): is it gVisor's runsc?`);
+  }
+  const flags = run(runsc, ["flags"]);
+  const help = run(runsc, ["help"]);
+  // Go's flag package prints `runsc flags` on stderr.
+  const caps = parseCapabilities({ version: version.stdout, flags: flags.stderr + flags.stdout, help: help.stdout });
+  if (caps.booleans.length + caps.valued.length + caps.ambiguous.length === 0) {
+    throw new Refusal(`runsc at ${runsc} (${caps.version}) listed no flags on \`runsc flags\`: cannot parse its command line safely`);
+  }
+  // `runsc -X help` runs `help` when X is boolean and takes `help` as X's value otherwise.
+  for (const name of caps.ambiguous) (run(runsc, [`-${name}`, "help"]).status === 0 ? caps.booleans : caps.valued).push(name);
+  caps.ambiguous = [];
+  return caps;
+}
+
+function run(file: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10_000 });
+  if (result.error) throw new Refusal(`cannot run runsc at ${file}: ${result.error.message}`);
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}

@@ -1,0 +1,61 @@
+/**
+ * Where errors and notes go. A refusal is one line in the caller's `--log` (JSON, or text where the
+ * caller asked for `--log-format=text`) and on stderr: Docker and containerd show the `msg` of the last
+ * error line of the log file to the user. Notes go to runsc-overlay's own log file. A log that cannot
+ * be written is skipped: logging never fails a call.
+ */
+import { appendFileSync, writeSync } from "node:fs";
+import { type GlobalFlag, lastValue } from "./argv.js";
+import type { Note } from "./plan.js";
+
+export interface CallerLog {
+  file: string | undefined;
+  fd: number | undefined;
+  text: boolean;
+}
+
+export function callerLog(flags: readonly GlobalFlag[]): CallerLog {
+  const fd = Number.parseInt(lastValue(flags, "log-fd") ?? "", 10);
+  return {
+    file: lastValue(flags, "log") || undefined,
+    fd: Number.isInteger(fd) && fd >= 0 ? fd : undefined,
+    text: lastValue(flags, "log-format") === "text",
+  };
+}
+
+export function errorLine(message: string, now: Date, text: boolean): string {
+  const msg = `runsc-overlay: ${message}`;
+  const time = now.toISOString();
+  return text
+    ? `time="${time}" level=error msg=${JSON.stringify(msg)}\n`
+    : `${JSON.stringify({ level: "error", msg, time })}\n`;
+}
+
+export function reportRefusal(message: string, log: CallerLog): void {
+  const now = new Date();
+  const attempt = (write: () => void): void => {
+    try {
+      write();
+    } catch {
+      // Nowhere to say it: the exit status still says it.
+    }
+  };
+  if (log.fd !== undefined) attempt(() => writeSync(log.fd!, errorLine(message, now, log.text)));
+  else if (log.file !== undefined) attempt(() => appendFileSync(log.file!, errorLine(message, now, log.text)));
+  attempt(() => writeSync(2, errorLine(message, now, false)));
+}
+
+const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
+
+/** runsc-overlay's own log file, through pino, loaded only when there is something to log. */
+export async function logNotes(notes: readonly Note[], file: string, level: keyof typeof LEVELS, context: object): Promise<void> {
+  const due = notes.filter((note) => LEVELS[note.level] >= LEVELS[level]);
+  if (file === "" || due.length === 0) return;
+  try {
+    const { pino } = await import("pino");
+    const logger = pino({ level, base: { pid: process.pid, ...context }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: file, sync: true, mkdir: true }));
+    for (const note of due) logger[note.level](note.msg);
+  } catch {
+    // An unwritable log file never fails a container.
+  }
+}
