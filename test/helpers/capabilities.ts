@@ -1,0 +1,20 @@
+/** Capabilities of the two Debian runsc builds, from their recorded outputs. */
+import { readFileSync } from "node:fs";
+import { type Capabilities, parseCapabilities } from "../../src/runtime/capabilities.js";
+import { FIXTURES } from "./paths.js";
+
+export type RunscVersion = "20221219" | "20240729";
+
+/** What `runsc -X help` answered on the real binaries for the flags their listings leave ambiguous. */
+const PROBED_BOOLEANS = new Set(["net-raw", "nvproxy-docker"]);
+
+export function fixtureOutputs(version: RunscVersion): { version: string; flags: string; help: string } {
+  const read = (name: string) => readFileSync(`${FIXTURES}/runsc/${version}/${name}`, "utf8");
+  return { version: read("version.txt"), flags: read("flags.txt"), help: read("help.txt") };
+}
+
+export function fixtureCapabilities(version: RunscVersion): Capabilities {
+  const caps = parseCapabilities(fixtureOutputs(version));
+  for (const name of caps.ambiguous) (PROBED_BOOLEANS.has(name) ? caps.booleans : caps.valued).push(name);
+  return { ...caps, ambiguous: [] };
+}

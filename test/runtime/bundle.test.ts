@@ -1,0 +1,103 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { OVERLAY_ANNOTATIONS, readBundle, rewriteBundle, stripAnnotations } from "../../src/runtime/bundle.js";
+
+const strip = (text: string) => stripAnnotations(text, OVERLAY_ANNOTATIONS);
+
+describe("stripAnnotations", () => {
+  it.each([
+    {
+      name: "one of several, keeping the others and the layout",
+      input: '{\n  "ociVersion": "1.0.2",\n  "annotations": {\n    "a": "1",\n    "dev.gvisor.flag.overlay2": "root:memory",\n    "b": "2"\n  }\n}',
+      output: '{\n  "ociVersion": "1.0.2",\n  "annotations": {\n    "a": "1",\n    "b": "2"\n  }\n}',
+      removed: ["dev.gvisor.flag.overlay2"],
+    },
+    {
+      name: "the last one, with the comma before it",
+      input: '{"annotations":{"a":"1","dev.gvisor.spec.rootfs.overlay":"memory"}}',
+      output: '{"annotations":{"a":"1"}}',
+      removed: ["dev.gvisor.spec.rootfs.overlay"],
+    },
+    {
+      name: "the only one",
+      input: '{"annotations":{"dev.gvisor.flag.overlay":"true"}}',
+      output: '{"annotations":{}}',
+      removed: ["dev.gvisor.flag.overlay"],
+    },
+    {
+      name: "all three, and a repeated key",
+      input: '{"annotations":{"dev.gvisor.flag.overlay2":"x","keep":"y","dev.gvisor.flag.overlay":"true","dev.gvisor.spec.rootfs.overlay":"memory","dev.gvisor.flag.overlay2":"z"}}',
+      output: '{"annotations":{"keep":"y"}}',
+      removed: ["dev.gvisor.flag.overlay2", "dev.gvisor.flag.overlay", "dev.gvisor.spec.rootfs.overlay", "dev.gvisor.flag.overlay2"],
+    },
+    {
+      name: "a key spelled with a JSON escape",
+      input: '{"annotations":{"dev.gvisor.flag.overlay\\u0032":"root:memory"}}',
+      output: '{"annotations":{}}',
+      removed: ["dev.gvisor.flag.overlay2"],
+    },
+    {
+      name: "every annotations object Go would merge, whatever its case",
+      input: '{"Annotations":{"dev.gvisor.flag.overlay2":"a"},"ANNOTATIONS":{"dev.gvisor.flag.overlay2":"b"},"annotation\u017f":{"dev.gvisor.flag.overlay2":"c"}}',
+      output: '{"Annotations":{},"ANNOTATIONS":{},"annotation\u017f":{}}',
+      removed: ["dev.gvisor.flag.overlay2", "dev.gvisor.flag.overlay2", "dev.gvisor.flag.overlay2"],
+    },
+    {
+      name: "nothing to remove: not even whitespace changes",
+      input: '{ "annotations" : { "dev.gvisor.flag.debug" : "true" } ,"process":{"args":["sh"]}}',
+      output: '{ "annotations" : { "dev.gvisor.flag.debug" : "true" } ,"process":{"args":["sh"]}}',
+      removed: [],
+    },
+    {
+      name: "annotations nested elsewhere are not the bundle's",
+      input: '{"process":{"annotations":{"dev.gvisor.flag.overlay2":"x"}}}',
+      output: '{"process":{"annotations":{"dev.gvisor.flag.overlay2":"x"}}}',
+      removed: [],
+    },
+  ])("$name", ({ input, output, removed }) => {
+    expect(strip(input)).toEqual({ text: output, removed });
+  });
+
+  it("keeps 64-bit numbers and unknown fields exactly", () => {
+    const input = '{"linux":{"resources":{"memory":{"limit":9223372036854775807}}},"x-unknown":[1.50,2e3],"annotations":{"dev.gvisor.flag.overlay2":"root:memory"}}';
+    expect(strip(input).text).toBe('{"linux":{"resources":{"memory":{"limit":9223372036854775807}}},"x-unknown":[1.50,2e3],"annotations":{}}');
+  });
+});
+
+describe("readBundle and rewriteBundle", () => {
+  const bundleWith = (bytes: Buffer | string) => {
+    const dir = mkdtempSync(join(tmpdir(), "rso-bundle-"));
+    writeFileSync(join(dir, "config.json"), bytes);
+    return dir;
+  };
+
+  it("rewrites byte for byte outside the removed annotation, non-UTF-8 bytes and mode included", () => {
+    const head = Buffer.from('{"process":{"env":["A=');
+    const tail = Buffer.from('"]},"annotations":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}');
+    const dir = bundleWith(Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3]), tail]));
+    chmodSync(join(dir, "config.json"), 0o640);
+    const bundle = readBundle(dir, "/");
+    expect(bundle.encoding).toBe("latin1");
+    rewriteBundle(bundle, strip(bundle.text).text);
+    const expected = Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"]},"annotations":{"k":"v"}}')]);
+    expect(readFileSync(join(dir, "config.json")).equals(expected)).toBe(true);
+    expect(statSync(join(dir, "config.json")).mode & 0o777).toBe(0o640);
+  });
+
+  it("resolves a relative --bundle against the working directory", () => {
+    const dir = bundleWith('{"ociVersion":"1.0.2"}');
+    expect(readBundle(".", dir).file).toBe(join(dir, "config.json"));
+  });
+
+  it.each([
+    ["no config.json", null, /bundle .* has no readable config\.json: ENOENT/],
+    ["invalid JSON", "{not json", /config\.json is not valid JSON/],
+    ["annotations that are not strings", '{"annotations":{"a":1}}', /config\.json: annotations\.a must be string/],
+    ["a root that is not an object", '{"root":"rootfs"}', /config\.json: root must be object/],
+  ])("refuses %s", (_name, content, message) => {
+    const dir = content === null ? mkdtempSync(join(tmpdir(), "rso-bundle-")) : bundleWith(content);
+    expect(() => readBundle(dir, "/")).toThrow(message);
+  });
+});

@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig, parseConfig } from "../../src/runtime/config.js";
+
+const F = "/etc/runsc-overlay/config.toml";
+
+describe("parseConfig", () => {
+  it("fills in every default from an empty file", () => {
+    expect(parseConfig("", F)).toEqual({
+      runsc: { path: "", flags: [] },
+      overlay: { overlay2: "root:self", fallback: "dir", fallback_dir: "/var/lib/runsc-overlay/filestore", annotations: "enforce" },
+      log: { file: "/var/log/runsc-overlay.log", level: "error" },
+      cache: { dir: "/var/cache/runsc-overlay" },
+    });
+  });
+
+  it("keeps what the file sets", () => {
+    const config = parseConfig('[runsc]\npath = "/opt/runsc"\nflags = ["--network=host"]\n[overlay]\noverlay2 = "all:dir=/srv/fs,size=2g"\nannotations = "allow"', F);
+    expect(config.runsc).toEqual({ path: "/opt/runsc", flags: ["--network=host"] });
+    expect(config.overlay.overlay2).toBe("all:dir=/srv/fs,size=2g");
+    expect(config.overlay.annotations).toBe("allow");
+  });
+
+  it.each([
+    ["[overlay\noverlay2 = 1", /config \/etc\/runsc-overlay\/config\.toml is not valid TOML/],
+    ['[overlay]\noverlay2 = "root:tmpfs"', /overlay\.overlay2 = "root:tmpfs": the medium must be memory, self or dir=/],
+    ['[overlay]\noverlay2 = "self"', /overlay\.overlay2 = "self" is not none or \{root\|all\}/],
+    ['[overlay]\noverlay2 = "root:dir=relative"', /the medium must be memory, self or dir=\/an\/absolute\/path/],
+    ['[overlay]\nfallback = "tmpfs"', /overlay\.fallback must be one of "dir", "fail", "passthrough"/],
+    ['[overlay]\nfallback_dir = "relative"', /overlay\.fallback_dir must be an absolute path/],
+    ['[overlay]\nannotations = "strip"', /overlay\.annotations must be one of "enforce", "allow"/],
+    ["[overlay]\noverlay2 = 3", /overlay\.overlay2 must be string/],
+    ['[runsc]\npath = "runsc"', /runsc\.path = "runsc" must be an absolute path/],
+    ['[runsc]\nflags = "--debug"', /runsc\.flags must be array/],
+    ['[runsc]\nflags = ["network=host"]', /runsc\.flags\.0 must be a flag such as "--network=host"/],
+    ['[runsc]\nflags = ["--overlay2=root:memory"]', /runsc\.flags has "--overlay2=root:memory": set the overlay with overlay\.overlay2/],
+    ['[runsc]\nflags = ["--overlay"]', /runsc\.flags has "--overlay"/],
+    ['[runsc]\nflag = []', /unknown key runsc\.flag/],
+    ['[overlays]\noverlay2 = "none"', /unknown key overlays/],
+    ['[log]\nlevel = "trace"', /log\.level must be one of/],
+  ])("refuses %j", (text, message) => {
+    expect(() => parseConfig(text, F)).toThrow(message);
+  });
+});
+
+describe("loadConfig", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rso-config-"));
+
+  it("reads the file named by RUNSC_OVERLAY_CONFIG", () => {
+    const file = join(dir, "c.toml");
+    writeFileSync(file, '[overlay]\noverlay2 = "root:memory"\n');
+    expect(loadConfig({ RUNSC_OVERLAY_CONFIG: file })).toMatchObject({ file, config: { overlay: { overlay2: "root:memory" } } });
+  });
+
+  it("refuses a named file that does not exist", () => {
+    expect(() => loadConfig({ RUNSC_OVERLAY_CONFIG: join(dir, "missing.toml") })).toThrow(/cannot read config .*missing\.toml \(named by RUNSC_OVERLAY_CONFIG\)/);
+  });
+});
