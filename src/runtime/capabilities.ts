@@ -16,7 +16,7 @@ export interface OverlayGrammar {
 }
 
 export interface Capabilities {
-  /** First line of `runsc --version`, e.g. `runsc version 0.0~20240729.0`. */
+  /** From `runsc --version`: `0.0~20240729.0` (Debian), `release-20260817.0` (gVisor's own builds). */
   version: string;
   /** The OCI runtime-spec version from `runsc --version` (`spec: 1.2.0`), if printed. */
   spec: string | undefined;
@@ -34,7 +34,6 @@ export interface Capabilities {
 const GO_TYPE_NAMES = new Set(["value", "string", "int", "int64", "uint", "uint64", "float", "duration"]);
 
 export function parseCapabilities(outputs: { version: string; flags: string; help: string }): Capabilities {
-  const versionLines = outputs.version.split("\n");
   const spec = /^spec: (\S+)/m.exec(outputs.version)?.[1];
   const listing = parseFlagListing(outputs.flags);
   const booleans: string[] = [];
@@ -49,7 +48,7 @@ export function parseCapabilities(outputs: { version: string; flags: string; hel
   }
   const overlayEntry = listing.find((flag) => flag.name === "overlay2");
   return {
-    version: versionLines[0]!.trim(),
+    version: /version (\S+)/.exec(outputs.version)?.[1] ?? outputs.version.split("\n")[0]!.trim(),
     spec,
     booleans,
     valued,

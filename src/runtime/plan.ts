@@ -79,11 +79,11 @@ function planOverlay(config: Config, configFile: string, caps: Capabilities): Ov
   const grammar = caps.overlay2;
   if (grammar === null) {
     if (wanted.kind === "none") return { value: undefined, dirs: [], notes: [] };
-    return fallBack(`${caps.version} has no --overlay2 flag (gVisor before release-20221205.0)`, false);
+    return fallBack(`runsc ${caps.version} has no --overlay2 flag (gVisor before release-20221205.0)`, false);
   }
   const rendered = renderOverlay2(wanted, grammar);
   if ("value" in rendered) return { value: rendered.value, dirs: dirsOf(wanted), notes: [] };
-  return fallBack(`${caps.version} ${rendered.unsupported}`, wanted.kind === "on" && wanted.medium.kind === "self");
+  return fallBack(`runsc ${caps.version} ${rendered.unsupported}`, wanted.kind === "on" && wanted.medium.kind === "self");
 
   function fallBack(why: string, dirCanHelp: boolean): OverlayPlan {
     if (fallback === "passthrough") {
@@ -95,9 +95,9 @@ function planOverlay(config: Config, configFile: string, caps: Capabilities): Ov
       if ("value" in rendered) {
         return { value: rendered.value, dirs: [fallback_dir], notes: [{ level: "info", msg: `${why}: using the host-backed filestore in ${fallback_dir} (overlay.fallback = "dir")` }] };
       }
-      why = `${caps.version} ${rendered.unsupported}`;
+      why = `runsc ${caps.version} ${rendered.unsupported}`;
     }
-    throw new Refusal(`runsc ${why}, so ${where} cannot be applied: install a newer runsc (Debian 13's or gVisor's own), or set overlay.fallback = "passthrough" to accept runsc's default`);
+    throw new Refusal(`${why}, so ${where} cannot be applied: install a newer runsc (Debian 13's or gVisor's own), or set overlay.fallback = "passthrough" to accept runsc's default`);
   }
 }
 

@@ -4,7 +4,7 @@
  * error line of the log file to the user. Notes go to runsc-overlay's own log file. A log that cannot
  * be written is skipped: logging never fails a call.
  */
-import { appendFileSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, openSync, writeSync } from "node:fs";
 import { type GlobalFlag, lastValue } from "./argv.js";
 import type { Note } from "./plan.js";
 
@@ -51,11 +51,20 @@ const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
 export async function logNotes(notes: readonly Note[], file: string, level: keyof typeof LEVELS, context: object): Promise<void> {
   const due = notes.filter((note) => LEVELS[note.level] >= LEVELS[level]);
   if (file === "" || due.length === 0) return;
+  let fd: number;
+  try {
+    // No mkdir: Node's recursive mkdirSync spins forever under /proc (EEXIST, ENOENT, again...).
+    fd = openSync(file, "a", 0o640);
+  } catch {
+    return; // An unwritable log file never fails a container.
+  }
   try {
     const { pino } = await import("pino");
-    const logger = pino({ level, base: { pid: process.pid, ...context }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: file, sync: true, mkdir: true }));
+    const logger = pino({ level, base: { pid: process.pid, ...context }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd, sync: true }));
     for (const note of due) logger[note.level](note.msg);
   } catch {
-    // An unwritable log file never fails a container.
+    // Nor does one that fails half-way.
+  } finally {
+    closeSync(fd);
   }
 }

@@ -4,8 +4,8 @@ import { fixtureOutputs } from "../helpers/capabilities.js";
 
 describe("parseCapabilities on real runsc outputs", () => {
   it.each([
-    { version: "20221219", line: "runsc version 0.0~20221219.0", spec: "1.0.2-dev", grammar: { self: false, dirPrefix: false, size: false, default: "none" } },
-    { version: "20240729", line: "runsc version 0.0~20240729.0", spec: "1.2.0", grammar: { self: true, dirPrefix: true, size: false, default: "root:self" } },
+    { version: "20221219", line: "0.0~20221219.0", spec: "1.0.2-dev", grammar: { self: false, dirPrefix: false, size: false, default: "none" } },
+    { version: "20240729", line: "0.0~20240729.0", spec: "1.2.0", grammar: { self: true, dirPrefix: true, size: false, default: "root:self" } },
   ] as const)("$version: version, spec and --overlay2 grammar", ({ version, line, spec, grammar }) => {
     const caps = parseCapabilities(fixtureOutputs(version));
     expect(caps.version).toBe(line);
