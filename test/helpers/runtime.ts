@@ -1,5 +1,5 @@
 /** Running the installed launcher against a fake or a real runsc, in a private directory. */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Options, execa } from "execa";
@@ -44,6 +44,15 @@ export function readRecord(record: string): FakeRecord | undefined {
   const field = (name: string) => new RegExp(`^${name}:\\s*(\\S+)`, "m").exec(proc)?.[1] ?? "";
   const fds = new Map([...proc.matchAll(/^fd (\d+) (.*)$/gm)].map((m) => [Number(m[1]), m[2]!] as [number, string]));
   return { argv, pid: Number(/^pid (\d+)/m.exec(proc)?.[1]), sigIgn: field("SigIgn"), sigBlk: field("SigBlk"), fds };
+}
+
+/**
+ * stdout and stderr on files at `base`.stdout and .stderr, as real descriptors: a sandbox keeps the
+ * stdio it was given open, so a caller waiting on a pipe would hang (containerd#2709), and execa's
+ * `{ file }` targets are pipes that Node copies into the file.
+ */
+export function toFiles(base: string): { stdout: number; stderr: number } {
+  return { stdout: openSync(`${base}.stdout`, "w"), stderr: openSync(`${base}.stderr`, "w") };
 }
 
 export function runRuntime(args: string[], config: string, options: Options = {}) {

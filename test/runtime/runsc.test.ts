@@ -1,0 +1,153 @@
+/**
+ * runsc-overlay in front of the real runsc from Debian 13 (0.0~20240729: `self`) and Debian 12
+ * (0.0~20221219: no `self`, so the fallback), running a busybox bundle, compared with runsc alone.
+ */
+import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunscVersion } from "../helpers/capabilities.js";
+import { LAUNCHER, RUNSC } from "../helpers/paths.js";
+import { busyboxBundle, runRuntime, toFiles, workdir, writeConfig } from "../helpers/runtime.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Host files open in any process, under a directory: how a deleted `dir=` filestore shows. */
+function openFilesUnder(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (target.startsWith(`${dir}/`)) found.push(target);
+      }
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return found;
+}
+
+describe.each(["20240729", "20221219"] as const)("real runsc %s", (version: RunscVersion) => {
+  const runsc = RUNSC[version];
+  let dir: string;
+  let root: string;
+  let config: string;
+  let fallbackDir: string;
+  const started: string[] = [];
+
+  /** A call through runsc-overlay; stdio on files, since a sandbox keeps what it is given open. */
+  const through = (args: string[], name = "out") =>
+    runRuntime(["--root", root, ...args], config, toFiles(join(dir, name)));
+  const output = (name: string) => readFileSync(join(dir, `${name}.stdout`), "utf8");
+  const direct = (args: string[]) => execa(runsc, ["--root", root, "--network=none", ...args], { reject: false, stdin: "ignore" });
+
+  beforeAll(() => {
+    dir = workdir(`runsc-${version}`);
+    root = join(dir, "state");
+    fallbackDir = join(dir, "filestore");
+    config = writeConfig(dir, runsc, { flags: ["--network=none"], extra: `[overlay]\nfallback_dir = ${JSON.stringify(fallbackDir)}` });
+  });
+
+  afterAll(async () => {
+    for (const id of started) await direct(["delete", "--force", id]);
+  });
+
+  it("runs a container whose root is an overlay, and reports its exit status", async () => {
+    const bundle = busyboxBundle(join(dir, "exit"), ["sh", "-c", "head -n 1 /proc/mounts; exit 7"]);
+    started.push("exit7");
+    const result = await through(["run", "--bundle", bundle, "exit7"], "exit");
+    expect(output("exit")).toBe("none / overlay rw 0 0\n");
+    expect(result.exitCode).toBe(7);
+  });
+
+  it("backs the root overlay by a host file while the container runs, and removes it on delete", async () => {
+    const bundle = busyboxBundle(join(dir, "life"), ["sleep", "60"]);
+    started.push("life");
+    expect((await through(["create", "--bundle", bundle, "--pid-file", join(bundle, "init.pid"), "life"], "create")).exitCode).toBe(0);
+    expect((await through(["start", "life"], "start")).exitCode).toBe(0);
+
+    const filestores = () =>
+      version === "20240729"
+        ? readdirSync(join(bundle, "rootfs")).filter((name) => name.startsWith(".gvisor.filestore."))
+        : openFilesUnder(fallbackDir);
+    if (version === "20240729") expect(filestores()).toEqual(expect.arrayContaining([expect.stringMatching(/^\.gvisor\.filestore\./)]));
+    else expect(filestores()).toEqual(expect.arrayContaining([expect.stringMatching(/\/runsc-overlay-filestore-\d+ \(deleted\)$/)]));
+
+    for (const args of [["state", "life"], ["list"]]) {
+      const mine = await through(args, "mine");
+      const theirs = await execa(runsc, ["--root", root, ...args], { reject: false, stdin: "ignore", ...toFiles(join(dir, "theirs")) });
+      expect(output("mine")).toBe(output("theirs"));
+      expect(mine.exitCode).toBe(theirs.exitCode);
+    }
+    expect(JSON.parse((await direct(["state", "life"])).stdout).status).toBe("running");
+
+    expect((await through(["kill", "life", "9"], "kill")).exitCode).toBe(0);
+    expect((await through(["delete", "--force", "life"], "delete")).exitCode).toBe(0);
+    for (let i = 0; i < 50 && filestores().length > 0; i++) await sleep(100);
+    expect(filestores()).toEqual([]);
+  });
+
+  it("answers --version byte for byte as runsc does", async () => {
+    const mine = await runRuntime(["--version"], config, { encoding: "buffer" });
+    const theirs = await execa(runsc, ["--version"], { encoding: "buffer" });
+    expect(Buffer.from(mine.stdout as Uint8Array).equals(Buffer.from(theirs.stdout as Uint8Array))).toBe(true);
+    expect(mine.exitCode).toBe(0);
+  });
+
+  it("has the same outcome as runsc alone for a signal sent to a foreground run", async () => {
+    const outcome = async (name: string, command: string[]) => {
+      const bundle = busyboxBundle(join(dir, name), ["sleep", "60"]);
+      started.push(name);
+      const child = execa(command[0]!, [...command.slice(1), "run", "--bundle", bundle, name], {
+        reject: false,
+        stdin: "ignore",
+        ...toFiles(join(dir, name)),
+        env: { RUNSC_OVERLAY_CONFIG: config },
+      });
+      for (let i = 0; i < 200; i++) {
+        const state = await direct(["state", name]);
+        if (state.exitCode === 0 && JSON.parse(state.stdout).status === "running") break;
+        await sleep(100);
+      }
+      process.kill(child.pid!, "SIGTERM");
+      const result = await child;
+      return { exitCode: result.exitCode, signal: result.signal };
+    };
+    const mine = await outcome("sig-mine", [LAUNCHER, "--root", root]);
+    const theirs = await outcome("sig-theirs", [runsc, "--root", root, "--network=none"]);
+    expect(mine).toEqual(theirs);
+    // Killed by the signal: what a shell reports as 143.
+    if (version === "20240729") expect(mine).toEqual({ exitCode: undefined, signal: "SIGTERM" });
+  });
+});
+
+describe("annotations on real runsc 20240729", () => {
+  const runsc = RUNSC["20240729"];
+  const annotated = { annotations: { "dev.gvisor.flag.overlay2": "root:memory", "io.example/keep": "yes" } };
+
+  it("strips dev.gvisor.flag.overlay2, which this runsc would die on, and keeps the rest", async () => {
+    const dir = workdir("annotations");
+    const config = writeConfig(dir, runsc, { flags: ["--network=none"] });
+    const bundle = busyboxBundle(dir, ["sh", "-c", "head -n 1 /proc/mounts"], annotated);
+    const alone = await execa(runsc, ["--root", join(dir, "state"), "--network=none", "run", "--bundle", bundle, "alone"], { reject: false, stdin: "ignore", stdout: "ignore" });
+    expect(alone.exitCode).not.toBe(0);
+
+    const result = await runRuntime(["--root", join(dir, "state"), "run", "--bundle", bundle, "mine"], config, toFiles(join(dir, "out")));
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(join(dir, "out.stdout"), "utf8")).toBe("none / overlay rw 0 0\n");
+    expect(JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")).annotations).toEqual({ "io.example/keep": "yes" });
+    expect(readFileSync(join(dir, "own.log"), "utf8")).toMatch(/"level":40.*removed dev\.gvisor\.flag\.overlay2 from .*config\.json/);
+  });
+
+  it("leaves the bundle alone with annotations = \"allow\"", async () => {
+    const dir = workdir("annotations-allow");
+    const config = writeConfig(dir, runsc, { flags: ["--network=none"], extra: '[overlay]\nannotations = "allow"' });
+    const bundle = busyboxBundle(dir, ["true"], annotated);
+    const before = readFileSync(join(bundle, "config.json"));
+    const result = await runRuntime(["--root", join(dir, "state"), "run", "--bundle", bundle, "allowed"], config, { stdout: "ignore" });
+    expect(result.exitCode).not.toBe(0); // this runsc refuses the override itself, as it would alone
+    expect(readFileSync(join(bundle, "config.json")).equals(before)).toBe(true);
+    expect(existsSync(join(dir, "own.log")) ? readFileSync(join(dir, "own.log"), "utf8") : "").not.toMatch(/removed/);
+  });
+});
