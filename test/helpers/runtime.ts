@@ -1,9 +1,11 @@
 /** Running the installed launcher against a fake or a real runsc, in a private directory. */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { type Options, execa } from "execa";
 import type { RunscVersion } from "./capabilities.js";
+import { busyboxBundle as makeBundle } from "../../src/testbed/busybox.js";
 import { BUSYBOX, FIXTURES, LAUNCHER } from "./paths.js";
 
 export function workdir(name: string): string {
@@ -46,40 +48,34 @@ export function readRecord(record: string): FakeRecord | undefined {
   return { argv, pid: Number(/^pid (\d+)/m.exec(proc)?.[1]), sigIgn: field("SigIgn"), sigBlk: field("SigBlk"), fds };
 }
 
+export interface Outcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  pid: number;
+}
+
 /**
- * stdout and stderr on files at `base`.stdout and .stderr, as real descriptors: a sandbox keeps the
- * stdio it was given open, so a caller waiting on a pipe would hang (containerd#2709), and execa's
- * `{ file }` targets are pipes that Node copies into the file.
+ * Runs a command with stdin on /dev/null, stdout and stderr on `base`.stdout and .stderr, and any
+ * further descriptors as given (fd 3 on). Real files, not pipes: a sandbox keeps the stdio it was
+ * given open, so a caller waiting on a pipe would hang (containerd#2709). Node's own spawn, because
+ * execa copies pipes into its `{ file }` targets and its types take no descriptor held in a variable.
  */
-export function toFiles(base: string): { stdout: number; stderr: number } {
-  return { stdout: openSync(`${base}.stdout`, "w"), stderr: openSync(`${base}.stderr`, "w") };
+export function spawnWithFiles(file: string, args: string[], base: string, options: { env?: NodeJS.ProcessEnv; extraFds?: ("ignore" | number)[]; started?: (pid: number) => void } = {}): Promise<Outcome> {
+  const child = spawn(file, args, {
+    stdio: ["ignore", openSync(`${base}.stdout`, "w"), openSync(`${base}.stderr`, "w"), ...(options.extraFds ?? [])],
+    env: { ...process.env, ...options.env },
+  });
+  options.started?.(child.pid!);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (exitCode, signal) => resolve({ exitCode, signal, pid: child.pid! }));
+  });
 }
 
 export function runRuntime(args: string[], config: string, options: Options = {}) {
   return execa(LAUNCHER, args, { reject: false, stdin: "ignore", ...options, env: { RUNSC_OVERLAY_CONFIG: config, ...options.env } });
 }
 
-/** An OCI bundle whose rootfs is busybox-static, with a writable root so that runsc overlays it. */
 export function busyboxBundle(dir: string, args: string[], extra: Record<string, unknown> = {}): string {
-  const bundle = join(dir, "bundle");
-  mkdirSync(join(bundle, "rootfs/bin"), { recursive: true });
-  copyFileSync(BUSYBOX, join(bundle, "rootfs/bin/busybox"));
-  chmodSync(join(bundle, "rootfs/bin/busybox"), 0o755);
-  for (const applet of ["sh", "cat", "ls", "sleep", "dd", "head", "echo"]) symlinkSync("busybox", join(bundle, "rootfs/bin", applet));
-  for (const d of ["proc", "sys", "dev", "tmp"]) mkdirSync(join(bundle, "rootfs", d));
-  const spec = {
-    ociVersion: "1.0.0",
-    process: { terminal: false, user: { uid: 0, gid: 0 }, args, env: ["PATH=/bin"], cwd: "/", capabilities: {}, rlimits: [] },
-    root: { path: "rootfs", readonly: false },
-    hostname: "runsc-overlay-test",
-    mounts: [
-      { destination: "/proc", type: "proc", source: "proc" },
-      { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
-      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
-    ],
-    linux: { namespaces: [{ type: "pid" }, { type: "network" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }] },
-    ...extra,
-  };
-  writeFileSync(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
-  return bundle;
+  return makeBundle(BUSYBOX, dir, args, extra);
 }

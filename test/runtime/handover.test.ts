@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LAUNCHER } from "../helpers/paths.js";
-import { type FakeRecord, fakeRunsc, readRecord, workdir, writeConfig } from "../helpers/runtime.js";
+import { type FakeRecord, fakeRunsc, readRecord, spawnWithFiles, workdir, writeConfig } from "../helpers/runtime.js";
 
 let dir: string;
 let runsc: string;
@@ -20,17 +20,16 @@ beforeAll(() => {
 });
 
 /** Starts `sh -c SCRIPT` with fd 5 open on a file, records what the program at the end was handed. */
-async function handed(program: string, script: string, args: string[], name: string): Promise<{ record: FakeRecord; shellPid: number; exitCode: number | undefined; stdout: string }> {
+async function handed(program: string, script: string, args: string[], name: string): Promise<{ record: FakeRecord; shellPid: number; exitCode: number | null }> {
   const record = join(dir, name);
   const fd5 = openSync(join(dir, `${name}.fd5`), "w");
-  const child = execa("/bin/sh", ["-c", script, "sh", program, ...args], {
-    reject: false,
-    stdio: ["ignore", "pipe", "pipe", "ignore", "ignore", fd5],
+  let shellPid = 0;
+  const result = await spawnWithFiles("/bin/sh", ["-c", script, "sh", program, ...args], join(dir, name), {
     env: { RUNSC_OVERLAY_CONFIG: config, FAKE_RUNSC_RECORD: record },
+    extraFds: ["ignore", "ignore", fd5],
+    started: (pid) => (shellPid = pid),
   });
-  const shellPid = child.pid!;
-  const result = await child;
-  return { record: readRecord(record)!, shellPid, exitCode: result.exitCode, stdout: String(result.stdout) };
+  return { record: readRecord(record)!, shellPid, exitCode: result.exitCode };
 }
 
 describe("hand-over to runsc", () => {

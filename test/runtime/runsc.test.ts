@@ -8,7 +8,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunscVersion } from "../helpers/capabilities.js";
 import { LAUNCHER, RUNSC } from "../helpers/paths.js";
-import { busyboxBundle, runRuntime, toFiles, workdir, writeConfig } from "../helpers/runtime.js";
+import { busyboxBundle, runRuntime, spawnWithFiles, workdir, writeConfig } from "../helpers/runtime.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -38,7 +38,7 @@ describe.each(["20240729", "20221219"] as const)("real runsc %s", (version: Runs
 
   /** A call through runsc-overlay; stdio on files, since a sandbox keeps what it is given open. */
   const through = (args: string[], name = "out") =>
-    runRuntime(["--root", root, ...args], config, toFiles(join(dir, name)));
+    spawnWithFiles(LAUNCHER, ["--root", root, ...args], join(dir, name), { env: { RUNSC_OVERLAY_CONFIG: config } });
   const output = (name: string) => readFileSync(join(dir, `${name}.stdout`), "utf8");
   const direct = (args: string[]) => execa(runsc, ["--root", root, "--network=none", ...args], { reject: false, stdin: "ignore" });
 
@@ -76,7 +76,7 @@ describe.each(["20240729", "20221219"] as const)("real runsc %s", (version: Runs
 
     for (const args of [["state", "life"], ["list"]]) {
       const mine = await through(args, "mine");
-      const theirs = await execa(runsc, ["--root", root, ...args], { reject: false, stdin: "ignore", ...toFiles(join(dir, "theirs")) });
+      const theirs = await spawnWithFiles(runsc, ["--root", root, ...args], join(dir, "theirs"));
       expect(output("mine")).toBe(output("theirs"));
       expect(mine.exitCode).toBe(theirs.exitCode);
     }
@@ -99,26 +99,25 @@ describe.each(["20240729", "20221219"] as const)("real runsc %s", (version: Runs
     const outcome = async (name: string, command: string[]) => {
       const bundle = busyboxBundle(join(dir, name), ["sleep", "60"]);
       started.push(name);
-      const child = execa(command[0]!, [...command.slice(1), "run", "--bundle", bundle, name], {
-        reject: false,
-        stdin: "ignore",
-        ...toFiles(join(dir, name)),
+      let pid = 0;
+      const done = spawnWithFiles(command[0]!, [...command.slice(1), "run", "--bundle", bundle, name], join(dir, name), {
         env: { RUNSC_OVERLAY_CONFIG: config },
+        started: (started) => (pid = started),
       });
       for (let i = 0; i < 200; i++) {
         const state = await direct(["state", name]);
         if (state.exitCode === 0 && JSON.parse(state.stdout).status === "running") break;
         await sleep(100);
       }
-      process.kill(child.pid!, "SIGTERM");
-      const result = await child;
+      process.kill(pid, "SIGTERM");
+      const result = await done;
       return { exitCode: result.exitCode, signal: result.signal };
     };
     const mine = await outcome("sig-mine", [LAUNCHER, "--root", root]);
     const theirs = await outcome("sig-theirs", [runsc, "--root", root, "--network=none"]);
     expect(mine).toEqual(theirs);
     // Killed by the signal: what a shell reports as 143.
-    if (version === "20240729") expect(mine).toEqual({ exitCode: undefined, signal: "SIGTERM" });
+    if (version === "20240729") expect(mine).toEqual({ exitCode: null, signal: "SIGTERM" });
   });
 });
 
@@ -133,7 +132,7 @@ describe("annotations on real runsc 20240729", () => {
     const alone = await execa(runsc, ["--root", join(dir, "state"), "--network=none", "run", "--bundle", bundle, "alone"], { reject: false, stdin: "ignore", stdout: "ignore" });
     expect(alone.exitCode).not.toBe(0);
 
-    const result = await runRuntime(["--root", join(dir, "state"), "run", "--bundle", bundle, "mine"], config, toFiles(join(dir, "out")));
+    const result = await spawnWithFiles(LAUNCHER, ["--root", join(dir, "state"), "run", "--bundle", bundle, "mine"], join(dir, "out"), { env: { RUNSC_OVERLAY_CONFIG: config } });
     expect(result.exitCode).toBe(0);
     expect(readFileSync(join(dir, "out.stdout"), "utf8")).toBe("none / overlay rw 0 0\n");
     expect(JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")).annotations).toEqual({ "io.example/keep": "yes" });
