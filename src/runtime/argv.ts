@@ -95,13 +95,18 @@ export function scanLogFlags(argv: readonly string[]): GlobalFlag[] {
   return found;
 }
 
+/** The subcommands that read a bundle and decide the root container's overlay. */
+const BUNDLE_SUBCOMMANDS = new Set(["create", "run", "restore"]);
+
 /**
- * The bundle directory of a create/run/restore call: the last `--bundle`, `-bundle` or `-b` among the
- * subcommand's words, `=` or space form; without one, runsc uses the working directory.
+ * For a create/run/restore call, its bundle argument: the last `--bundle`, `-bundle` or `-b` among the
+ * subcommand's words, `=` or space form, or undefined for none (runsc then uses the working
+ * directory). Returns null for a call that reads no bundle.
  */
-export function bundleArg(argv: readonly string[], subcommandIndex: number): string | undefined {
+export function bundleArg(argv: readonly string[], parsed: ParsedArgv): string | undefined | null {
+  if (parsed.kind !== "command" || !BUNDLE_SUBCOMMANDS.has(parsed.subcommand)) return null;
   let bundle: string | undefined;
-  for (let i = subcommandIndex + 1; i < argv.length; i++) {
+  for (let i = parsed.subcommandIndex + 1; i < argv.length; i++) {
     const word = argv[i]!;
     if (word === "--") break;
     const match = /^--?(bundle|b)(=(.*))?$/s.exec(word);

@@ -6,18 +6,18 @@ import { accessSync, closeSync, constants, openSync, readSync, statSync } from "
 import { delimiter, join } from "node:path";
 import { Refusal } from "./errors.js";
 
-const STANDARD_DIRS = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+export const STANDARD_DIRS = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
 /** Written into the launcher, so that a runsc-overlay installed under the name `runsc` never runs itself. */
 export const LAUNCHER_MARKER = "runsc-overlay launcher";
 
-export function locateRunsc(configured: string, configFile: string, env: NodeJS.ProcessEnv): string {
+export function locateRunsc(configured: string, configFile: string, env: NodeJS.ProcessEnv, standardDirs = STANDARD_DIRS): string {
   if (configured !== "") {
     const problem = unusable(configured);
     if (problem) throw new Refusal(`runsc.path = "${configured}" in ${configFile}: ${problem}`);
     return configured;
   }
-  const dirs = [...(env.PATH ?? "").split(delimiter).filter((dir) => dir.startsWith("/")), ...STANDARD_DIRS];
+  const dirs = [...(env.PATH ?? "").split(delimiter).filter((dir) => dir.startsWith("/")), ...standardDirs];
   const tried = [...new Set(dirs)].map((dir) => join(dir, "runsc"));
   const found = tried.find((candidate) => unusable(candidate) === undefined && !isLauncher(candidate));
   if (found) return found;

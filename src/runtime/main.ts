@@ -7,14 +7,15 @@
  * Node never touches the caller's stdio streams: process.stdout and friends would set O_NONBLOCK on
  * descriptions shared with the container (nodejs/node#42826). It writes with fs.writeSync only.
  */
-import { mkdirSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 import { bundleArg, parseArgv, scanLogFlags } from "./argv.js";
 import { flagSyntax } from "./capabilities.js";
 import { loadConfig } from "./config.js";
+import { makeDirs } from "./dirs.js";
 import { Refusal, describe } from "./errors.js";
 import { locateRunsc } from "./locate.js";
-import { BUNDLE_SUBCOMMANDS, type Note, makePlan } from "./plan.js";
-import { OVERLAY_ANNOTATIONS, readBundle, rewriteBundle, stripAnnotations } from "./bundle.js";
+import { type Note, makePlan } from "./plan.js";
+import { readBundle, rewriteBundle } from "./bundle.js";
 import { capabilitiesOf } from "./probe.js";
 import { callerLog, logNotes, reportRefusal } from "./report.js";
 import { toShell } from "./shell.js";
@@ -30,20 +31,13 @@ async function main(argv: string[]): Promise<number> {
     const caps = capabilitiesOf(runsc, config.cache.dir);
     const parsed = parseArgv(argv, flagSyntax(caps));
     if (parsed.kind !== "invalid") log = callerLog(parsed.flags);
-    const plan = makePlan({ argc: argv.length, parsed, config, configFile, runsc, caps });
+    const bundleDir = bundleArg(argv, parsed);
+    const bundle = bundleDir === null ? undefined : readBundle(bundleDir, process.cwd());
+    const plan = makePlan({ argc: argv.length, parsed, config, configFile, runsc, caps, bundle });
     if (plan.kind === "exec") {
       notes.push(...plan.notes);
-      for (const dir of plan.dirs) mkdirSync(dir, { recursive: true, mode: 0o700 });
-      if (parsed.kind === "command" && BUNDLE_SUBCOMMANDS.has(parsed.subcommand)) {
-        const bundle = readBundle(bundleArg(argv, parsed.subcommandIndex), process.cwd());
-        if (config.overlay.annotations === "enforce") {
-          const stripped = stripAnnotations(bundle.text, OVERLAY_ANNOTATIONS);
-          if (stripped.removed.length > 0) {
-            rewriteBundle(bundle, stripped.text);
-            notes.push({ level: "warn", msg: `removed ${stripped.removed.join(", ")} from ${bundle.file} (overlay.annotations = "enforce")` });
-          }
-        }
-      }
+      for (const dir of plan.dirs) makeDirs(dir, 0o700);
+      if (plan.bundleEdit) rewriteBundle(plan.bundleEdit.bundle, plan.bundleEdit.text);
     }
     writeSync(1, toShell(plan));
     await logNotes(notes, ownLog.file, ownLog.level, { argv });

@@ -6,6 +6,7 @@ import type { ParsedArgv, GlobalFlag } from "./argv.js";
 import { lastValue } from "./argv.js";
 import type { Capabilities } from "./capabilities.js";
 import type { Config } from "../schema/config.schema.js";
+import { type Bundle, OVERLAY_ANNOTATIONS, stripAnnotations } from "./bundle.js";
 import { Refusal } from "./errors.js";
 import { featuresDocument } from "./features.js";
 import { type Overlay2, overlayEnabled, parseOverlay2, renderOverlay2 } from "./overlay.js";
@@ -19,7 +20,15 @@ export interface Note {
 }
 
 export type Plan =
-  | { kind: "exec"; words: Word[]; dirs: string[]; notes: Note[] }
+  | {
+      kind: "exec";
+      words: Word[];
+      /** Directories to create (0700) before runsc starts: a `dir=` filestore. */
+      dirs: string[];
+      /** config.json with the overlay annotations removed, to write before runsc reads it. */
+      bundleEdit: { bundle: Bundle; text: string } | undefined;
+      notes: Note[];
+    }
   /** runsc-overlay answers the call itself: print this on stdout and exit 0. */
   | { kind: "print"; text: string };
 
@@ -30,17 +39,16 @@ export interface PlanInput {
   configFile: string;
   runsc: string;
   caps: Capabilities;
+  /** The bundle of a create/run/restore call. */
+  bundle: Bundle | undefined;
 }
-
-/** The subcommands that read a bundle and decide the root container's overlay. */
-export const BUNDLE_SUBCOMMANDS = new Set(["create", "run", "restore"]);
 
 /** Global flags runsc-overlay owns: the caller's are removed, ours inserted. */
 const OVERLAY_FLAGS = new Set(["overlay2", "overlay"]);
 
-export function makePlan({ argc, parsed, config, configFile, runsc, caps }: PlanInput): Plan {
-  const callerWords = (from: number, to: number): Word[] => Array.from({ length: to - from }, (_, i) => ({ arg: from + i }));
-  const untouched: Plan = { kind: "exec", words: [{ text: runsc }, ...callerWords(0, argc)], dirs: [], notes: [] };
+export function makePlan({ argc, parsed, config, configFile, runsc, caps, bundle }: PlanInput): Plan {
+  const callerWords = (from: number, to: number): { arg: number }[] => Array.from({ length: to - from }, (_, i) => ({ arg: from + i }));
+  const untouched: Plan = { kind: "exec", words: [{ text: runsc }, ...callerWords(0, argc)], dirs: [], bundleEdit: undefined, notes: [] };
   // runsc rejects what it cannot parse before it does anything: let it say so in its own words.
   if (parsed.kind !== "command") return untouched;
   if (parsed.subcommand === "features") {
@@ -50,17 +58,24 @@ export function makePlan({ argc, parsed, config, configFile, runsc, caps }: Plan
   const ours = configFlags(config, configFile, caps);
   checkFileAccess(parsed.flags, ours, overlay.value ?? caps.overlay2?.default ?? "none", configFile);
 
-  const removed = new Set<number>();
-  for (const flag of parsed.flags) {
-    if (OVERLAY_FLAGS.has(flag.name)) for (let w = 0; w < flag.words; w++) removed.add(flag.index + w);
-  }
-  const kept = callerWords(0, parsed.insertAt).filter((word) => !removed.has((word as { arg: number }).arg));
+  const removed = new Set(parsed.flags.filter((flag) => OVERLAY_FLAGS.has(flag.name)).flatMap((flag) => [flag.index, flag.index + flag.words - 1]));
   const inserted = [...ours.map((flag) => flag.text), ...(overlay.value === undefined ? [] : [`--overlay2=${overlay.value}`])];
+  const edit = bundle && config.overlay.annotations === "enforce" ? stripAnnotations(bundle.text, OVERLAY_ANNOTATIONS) : undefined;
+  const stripped = edit !== undefined && edit.removed.length > 0;
   return {
     kind: "exec",
-    words: [{ text: runsc }, ...kept, ...inserted.map((text) => ({ text })), ...callerWords(parsed.insertAt, argc)],
+    words: [
+      { text: runsc },
+      ...callerWords(0, parsed.insertAt).filter((word) => !removed.has(word.arg)),
+      ...inserted.map((text) => ({ text })),
+      ...callerWords(parsed.insertAt, argc),
+    ],
     dirs: overlay.dirs,
-    notes: overlay.notes,
+    bundleEdit: stripped ? { bundle: bundle!, text: edit.text } : undefined,
+    notes: [
+      ...overlay.notes,
+      ...(stripped ? [{ level: "warn" as const, msg: `removed ${edit.removed.join(", ")} from ${bundle!.file} (overlay.annotations = "enforce")` }] : []),
+    ],
   };
 }
 

@@ -4,10 +4,11 @@
  * replaced or upgraded binary is probed again.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { type Capabilities, parseCapabilities } from "./capabilities.js";
+import { makeDirs } from "./dirs.js";
 import { Refusal } from "./errors.js";
 
 /** Bump when Capabilities changes shape, so that old cache entries are ignored. */
@@ -27,7 +28,7 @@ export function capabilitiesOf(runsc: string, cacheDir: string): Capabilities {
   }
   const caps = probe(runsc);
   try {
-    mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
+    makeDirs(cacheDir, 0o755);
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(caps));
     renameSync(tmp, file);

@@ -53,7 +53,7 @@ export async function logNotes(notes: readonly Note[], file: string, level: keyo
   if (file === "" || due.length === 0) return;
   let fd: number;
   try {
-    // No mkdir: Node's recursive mkdirSync spins forever under /proc (EEXIST, ENOENT, again...).
+    // No mkdir: the log directory is the administrator's to make.
     fd = openSync(file, "a", 0o640);
   } catch {
     return; // An unwritable log file never fails a container.

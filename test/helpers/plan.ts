@@ -15,7 +15,7 @@ export function planned(argv: string[], version: RunscVersion, configToml = ""):
   const caps = fixtureCapabilities(version);
   try {
     const config = parseConfig(configToml, CONFIG_FILE);
-    const plan = makePlan({ argc: argv.length, parsed: parseArgv(argv, flagSyntax(caps)), config, configFile: CONFIG_FILE, runsc: RUNSC_PATH, caps });
+    const plan = makePlan({ argc: argv.length, parsed: parseArgv(argv, flagSyntax(caps)), config, configFile: CONFIG_FILE, runsc: RUNSC_PATH, caps, bundle: undefined });
     if (plan.kind === "print") return { print: plan.text };
     return { argv: plan.words.map((word) => ("arg" in word ? argv[word.arg]! : word.text)) };
   } catch (error) {

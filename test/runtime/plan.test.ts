@@ -3,8 +3,13 @@
  * Debian runsc grammars, repeated and conflicting overlay flags, and values no shell should touch.
  */
 import { describe, expect, it } from "vitest";
-import type { RunscVersion } from "../helpers/capabilities.js";
-import { RUNSC_PATH as R, planned } from "../helpers/plan.js";
+import { parseArgv } from "../../src/runtime/argv.js";
+import type { Bundle } from "../../src/runtime/bundle.js";
+import { flagSyntax } from "../../src/runtime/capabilities.js";
+import { parseConfig } from "../../src/runtime/config.js";
+import { type PlanInput, makePlan } from "../../src/runtime/plan.js";
+import { type RunscVersion, fixtureCapabilities } from "../helpers/capabilities.js";
+import { CONFIG_FILE, RUNSC_PATH as R, planned } from "../helpers/plan.js";
 
 const SELF = "--overlay2=root:self";
 const FALLBACK = "--overlay2=root:/var/lib/runsc-overlay/filestore";
@@ -126,5 +131,36 @@ describe("the runsc command line planned for each call", () => {
 
   it("answers features even where the overlay could not be applied", () => {
     expect(planned(["features"], "20221219", '[overlay]\nfallback = "fail"')).toHaveProperty("print");
+  });
+});
+
+describe("the plan's side effects, as data", () => {
+  const caps = fixtureCapabilities("20240729");
+  const argv = ["create", "--bundle", "/b", "c1"];
+  const bundle: Bundle = { dir: "/b", file: "/b/config.json", encoding: "utf8", spec: {}, text: '{"annotations":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}' };
+  const plan = (config: string, overrides: Partial<PlanInput> = {}) =>
+    makePlan({ argc: argv.length, parsed: parseArgv(argv, flagSyntax(caps)), config: parseConfig(config, CONFIG_FILE), configFile: CONFIG_FILE, runsc: R, caps, bundle, ...overrides });
+
+  it("strips overlay annotations from the bundle under enforce, and says so", () => {
+    expect(plan("")).toMatchObject({
+      bundleEdit: { bundle, text: '{"annotations":{"k":"v"}}' },
+      notes: [{ level: "warn", msg: 'removed dev.gvisor.flag.overlay2 from /b/config.json (overlay.annotations = "enforce")' }],
+    });
+  });
+
+  it("leaves the bundle alone under allow", () => {
+    expect(plan('[overlay]\nannotations = "allow"')).toMatchObject({ bundleEdit: undefined, notes: [] });
+  });
+
+  it("asks for the filestore directory to exist", () => {
+    expect(plan('[overlay]\noverlay2 = "root:dir=/srv/fs"')).toMatchObject({ dirs: ["/srv/fs"] });
+  });
+
+  it("passes features through untouched to a runsc that answers it", () => {
+    const withFeatures = { ...caps, features: true };
+    expect(makePlan({ argc: 1, parsed: parseArgv(["features"], flagSyntax(caps)), config: parseConfig("", CONFIG_FILE), configFile: CONFIG_FILE, runsc: R, caps: withFeatures, bundle: undefined })).toMatchObject({
+      kind: "exec",
+      words: [{ text: R }, { arg: 0 }],
+    });
   });
 });

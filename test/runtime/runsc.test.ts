@@ -150,3 +150,15 @@ describe("annotations on real runsc 20240729", () => {
     expect(existsSync(join(dir, "own.log")) ? readFileSync(join(dir, "own.log"), "utf8") : "").not.toMatch(/removed/);
   });
 });
+
+describe("features through the launcher", () => {
+  it.each(["20240729", "20221219"] as const)("answers for runsc %s, which has no features subcommand, with no global flags", async (version) => {
+    const dir = workdir(`features-${version}`);
+    const result = await runRuntime(["features"], writeConfig(dir, RUNSC[version]));
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe("");
+    const doc = JSON.parse(String(result.stdout));
+    expect(doc).toMatchObject({ ociVersionMin: "1.0.0", linux: { mountExtensions: { idmap: { enabled: false } } } });
+    expect(doc.annotations["io.github.runsc-overlay.runsc.version"]).toBe(`0.0~${version}.0`);
+  });
+});

@@ -4,7 +4,7 @@ import { toShell } from "../../src/runtime/shell.js";
 
 /** Runs the rendered shell the way the launcher does, with printf standing in for runsc. */
 function runRendered(words: ({ arg: number } | { text: string })[], args: string[]): string {
-  const script = toShell({ kind: "exec", words: [{ text: "/usr/bin/printf" }, { text: "<%s>" }, ...words], dirs: [], notes: [] });
+  const script = toShell({ kind: "exec", words: [{ text: "/usr/bin/printf" }, { text: "<%s>" }, ...words], dirs: [], bundleEdit: undefined, notes: [] });
   return execFileSync("/bin/sh", ["-c", 'eval "$0"', script, ...args], { encoding: "latin1" });
 }
 
