@@ -8,6 +8,7 @@
  * descriptions shared with the container (nodejs/node#42826). It writes with fs.writeSync only.
  */
 import { writeSync } from "node:fs";
+import type { Config } from "../schema/config.schema.js";
 import { bundleArg, parseArgv, scanLogFlags } from "./argv.js";
 import { flagSyntax } from "./capabilities.js";
 import { loadConfig } from "./config.js";
@@ -22,7 +23,7 @@ import { toShell } from "./shell.js";
 
 async function main(argv: string[]): Promise<number> {
   let log = callerLog(scanLogFlags(argv));
-  let ownLog: { file: string; level: "debug" | "info" | "warn" | "error" } = { file: "", level: "error" };
+  let ownLog: Config["log"] = { file: "", level: "error" };
   const notes: Note[] = [];
   try {
     const { file: configFile, config } = loadConfig(process.env);
