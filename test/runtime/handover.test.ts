@@ -48,6 +48,14 @@ describe("hand-over to runsc", () => {
     expect(through.record.argv).toEqual(["--root", "/r", "--overlay2=root:self", "state", "c1"]);
   });
 
+  it("runs where PATH has no Node and no runsc, as a daemon's may", async () => {
+    const record = join(dir, "nopath");
+    const result = await execa(LAUNCHER, ["state", "c1"], { reject: false, stdin: "ignore", env: { PATH: "/nonexistent", RUNSC_OVERLAY_CONFIG: config, FAKE_RUNSC_RECORD: record } });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    expect(readRecord(record)?.argv).toEqual(["--overlay2=root:self", "state", "c1"]);
+  });
+
   it("reports runsc's own exit status and prints nothing of its own", async () => {
     const record = join(dir, "exit");
     const result = await execa(LAUNCHER, ["state", "c1"], { reject: false, stdin: "ignore", env: { RUNSC_OVERLAY_CONFIG: config, FAKE_RUNSC_RECORD: record, FAKE_RUNSC_EXIT: "42" } });

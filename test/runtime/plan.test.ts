@@ -164,3 +164,26 @@ describe("the plan's side effects, as data", () => {
     });
   });
 });
+
+describe("a runsc with no --overlay2 flag at all (before release-20221205.0)", () => {
+  const caps = { ...fixtureCapabilities("20221219"), overlay2: null, valued: fixtureCapabilities("20221219").valued.filter((name) => name !== "overlay2") };
+  const plan = (config: string) => {
+    try {
+      return makePlan({ argc: 2, parsed: parseArgv(["start", "c1"], flagSyntax(caps)), config: parseConfig(config, CONFIG_FILE), configFile: CONFIG_FILE, runsc: R, caps, bundle: undefined });
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  it.each(["dir", "fail"])("refuses under fallback = %s: no directory can help", (fallback) => {
+    expect(plan(`[overlay]\nfallback = "${fallback}"`)).toMatch(/^runsc 0\.0~20221219\.0 has no --overlay2 flag \(gVisor before release-20221205\.0\), so overlay\.overlay2 = "root:self"/);
+  });
+
+  it("inserts nothing under passthrough", () => {
+    expect(plan('[overlay]\nfallback = "passthrough"')).toMatchObject({ words: [{ text: R }, { arg: 0 }, { arg: 1 }] });
+  });
+
+  it("inserts nothing, and needs nothing, for overlay2 = none", () => {
+    expect(plan('[overlay]\noverlay2 = "none"\nfallback = "fail"')).toMatchObject({ words: [{ text: R }, { arg: 0 }, { arg: 1 }] });
+  });
+});
