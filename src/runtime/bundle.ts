@@ -3,7 +3,7 @@
  * overlay. The file is edited as text so that every other byte stays as it was: decoding it into
  * objects and writing it back would round 64-bit numbers and drop what we do not model.
  */
-import { chownSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
+import { chownSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Node, parseTree } from "jsonc-parser";
 import type { OciSpec } from "../schema/oci.schema.js";
@@ -98,6 +98,7 @@ function goFold(name: string): string {
 export function rewriteBundle(bundle: Bundle, text: string): void {
   const st = statSync(bundle.file);
   const tmp = `${bundle.file}.runsc-overlay.${process.pid}.tmp`;
+  rmSync(tmp, { force: true }); // left by a call that died with this PID
   const fd = openSync(tmp, "wx", st.mode & 0o7777);
   try {
     writeSync(fd, Buffer.from(text, bundle.encoding));

@@ -4,8 +4,8 @@
  *
  *   argv -> config -> runsc and its capabilities -> bundle -> plan -> (dirs, bundle edit) -> hand-over
  *
- * Node never touches the caller's stdio streams: process.stdout and friends would set O_NONBLOCK on
- * descriptions shared with the container (nodejs/node#42826). It writes with fs.writeSync only.
+ * Node never creates its stdio stream objects: they would set O_NONBLOCK on file descriptions shared
+ * with the container (nodejs/node#42826). It writes to fds 1 and 2 with fs.writeSync only.
  */
 import { writeSync } from "node:fs";
 import type { Config } from "../schema/config.schema.js";
@@ -36,7 +36,8 @@ async function main(argv: string[]): Promise<number> {
     const bundle = bundleDir === null ? undefined : readBundle(bundleDir, process.cwd());
     const plan = makePlan({ argc: argv.length, parsed, config, configFile, runsc, caps, bundle });
     if (plan.kind === "exec") {
-      notes.push(...plan.notes);
+      const runscArgv = plan.words.map((word) => ("arg" in word ? argv[word.arg]! : word.text));
+      notes.push(...plan.notes, { level: "debug", msg: `exec ${JSON.stringify(runscArgv)}` });
       for (const dir of plan.dirs) makeDirs(dir, 0o700);
       if (plan.bundleEdit) rewriteBundle(plan.bundleEdit.bundle, plan.bundleEdit.text);
     }

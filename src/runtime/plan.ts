@@ -15,7 +15,7 @@ import { type Overlay2, overlayEnabled, parseOverlay2, renderOverlay2 } from "./
 export type Word = { arg: number } | { text: string };
 
 export interface Note {
-  level: "info" | "warn" | "error";
+  level: "debug" | "info" | "warn" | "error";
   msg: string;
 }
 

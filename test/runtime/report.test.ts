@@ -129,3 +129,16 @@ describe("refusals", () => {
     expect(line).toMatchObject({ level: 30, msg: expect.stringMatching(/has no `self` medium.*using the host-backed filestore in .*\/fs/) });
   });
 });
+
+describe("log level debug", () => {
+  it("logs the runsc command line of every call", async () => {
+    const caseDir = workdir("debug");
+    const record = join(caseDir, "record");
+    const config = writeConfig(caseDir, fakeRunsc(caseDir, "20240729"));
+    writeFileSync(config, readFileSync(config, "utf8").replace('level = "info"', 'level = "debug"'));
+    expect((await runRuntime(["--root", "/r", "state", "c1"], config, { env: { FAKE_RUNSC_RECORD: record } })).exitCode).toBe(0);
+    const line = JSON.parse(readFileSync(join(caseDir, "own.log"), "utf8"));
+    expect(line).toMatchObject({ level: 20, argv: ["--root", "/r", "state", "c1"] });
+    expect(JSON.parse(line.msg.replace(/^exec /, ""))).toEqual([join(caseDir, "fake-runsc-20240729"), "--root", "/r", "--overlay2=root:self", "state", "c1"]);
+  });
+});
