@@ -3,9 +3,7 @@
  * binary's identity (path, inode, size, mtime), so a steady-state call starts no extra process and a
  * replaced or upgraded binary is probed again.
  */
-import { spawnSync } from "node:child_process";
 import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { type Capabilities, parseCapabilities } from "./capabilities.js";
 import { makeDirs } from "./dirs.js";
@@ -16,13 +14,11 @@ const CACHE_FORMAT = 1;
 
 export function capabilitiesOf(runsc: string, cacheDir: string): Capabilities {
   const st = statSync(runsc);
-  const key = createHash("sha256")
-    .update(JSON.stringify([CACHE_FORMAT, runsc, st.dev, st.ino, st.size, st.mtimeMs]))
-    .digest("hex")
-    .slice(0, 32);
-  const file = join(cacheDir, `capabilities-${key}.json`);
+  const identity = `${runsc}\0${st.size}\0${st.mtimeMs}`;
+  const file = join(cacheDir, `capabilities-v${CACHE_FORMAT}-${st.dev}-${st.ino}.json`);
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as Capabilities;
+    const cached = JSON.parse(readFileSync(file, "utf8")) as { identity: string; caps: Capabilities };
+    if (cached.identity === identity) return cached.caps;
   } catch {
     // Not cached yet, or unreadable: probe.
   }
@@ -30,7 +26,7 @@ export function capabilitiesOf(runsc: string, cacheDir: string): Capabilities {
   try {
     makeDirs(cacheDir, 0o755);
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(caps));
+    writeFileSync(tmp, JSON.stringify({ identity, caps }));
     renameSync(tmp, file);
   } catch {
     // A cache that cannot be written costs a probe per call, never a failed call.
@@ -57,6 +53,8 @@ function probe(runsc: string): Capabilities {
 }
 
 function run(file: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  // Loaded here, not imported: a steady-state call never probes, and child_process costs milliseconds.
+  const { spawnSync } = process.getBuiltinModule("node:child_process");
   const result = spawnSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10_000 });
   if (result.error) throw new Refusal(`cannot run runsc at ${file}: ${result.error.message}`);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
