@@ -3,19 +3,24 @@ import { parseArgv } from "../../src/runtime/argv.js";
 import { flagSyntax } from "../../src/runtime/capabilities.js";
 import { parseConfig } from "../../src/runtime/config.js";
 import { Refusal } from "../../src/runtime/errors.js";
-import { makePlan } from "../../src/runtime/plan.js";
+import type { Bundle } from "../../src/runtime/bundle.js";
+import type { Capabilities } from "../../src/runtime/capabilities.js";
+import { type PlanInput, makePlan } from "../../src/runtime/plan.js";
 import { type RunscVersion, fixtureCapabilities } from "./capabilities.js";
 
 export const CONFIG_FILE = "/etc/runsc-overlay/config.toml";
 export const RUNSC_PATH = "/usr/bin/runsc";
 
+/** makePlan's input for a command line, from the pieces a test varies. */
+export function planInput(argv: string[], caps: Capabilities, configToml = "", bundle?: Bundle): PlanInput {
+  return { argc: argv.length, parsed: parseArgv(argv, flagSyntax(caps)), config: parseConfig(configToml, CONFIG_FILE), configFile: CONFIG_FILE, runsc: RUNSC_PATH, caps, bundle };
+}
+
 export type Planned = { argv: string[] } | { print: string } | { refusal: string };
 
 export function planned(argv: string[], version: RunscVersion, configToml = ""): Planned {
-  const caps = fixtureCapabilities(version);
   try {
-    const config = parseConfig(configToml, CONFIG_FILE);
-    const plan = makePlan({ argc: argv.length, parsed: parseArgv(argv, flagSyntax(caps)), config, configFile: CONFIG_FILE, runsc: RUNSC_PATH, caps, bundle: undefined });
+    const plan = makePlan(planInput(argv, fixtureCapabilities(version), configToml));
     if (plan.kind === "print") return { print: plan.text };
     return { argv: plan.words.map((word) => ("arg" in word ? argv[word.arg]! : word.text)) };
   } catch (error) {

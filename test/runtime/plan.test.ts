@@ -3,13 +3,10 @@
  * Debian runsc grammars, repeated and conflicting overlay flags, and values no shell should touch.
  */
 import { describe, expect, it } from "vitest";
-import { parseArgv } from "../../src/runtime/argv.js";
 import type { Bundle } from "../../src/runtime/bundle.js";
-import { flagSyntax } from "../../src/runtime/capabilities.js";
-import { parseConfig } from "../../src/runtime/config.js";
-import { type PlanInput, makePlan } from "../../src/runtime/plan.js";
+import { makePlan } from "../../src/runtime/plan.js";
 import { type RunscVersion, fixtureCapabilities } from "../helpers/capabilities.js";
-import { CONFIG_FILE, RUNSC_PATH as R, planned } from "../helpers/plan.js";
+import { RUNSC_PATH as R, planInput, planned } from "../helpers/plan.js";
 
 const SELF = "--overlay2=root:self";
 const FALLBACK = "--overlay2=root:/var/lib/runsc-overlay/filestore";
@@ -138,8 +135,7 @@ describe("the plan's side effects, as data", () => {
   const caps = fixtureCapabilities("20240729");
   const argv = ["create", "--bundle", "/b", "c1"];
   const bundle: Bundle = { dir: "/b", file: "/b/config.json", encoding: "utf8", spec: {}, text: '{"annotations":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}' };
-  const plan = (config: string, overrides: Partial<PlanInput> = {}) =>
-    makePlan({ argc: argv.length, parsed: parseArgv(argv, flagSyntax(caps)), config: parseConfig(config, CONFIG_FILE), configFile: CONFIG_FILE, runsc: R, caps, bundle, ...overrides });
+  const plan = (config: string) => makePlan(planInput(argv, caps, config, bundle));
 
   it("strips overlay annotations from the bundle under enforce, and says so", () => {
     expect(plan("")).toMatchObject({
@@ -157,8 +153,7 @@ describe("the plan's side effects, as data", () => {
   });
 
   it("passes features through untouched to a runsc that answers it", () => {
-    const withFeatures = { ...caps, features: true };
-    expect(makePlan({ argc: 1, parsed: parseArgv(["features"], flagSyntax(caps)), config: parseConfig("", CONFIG_FILE), configFile: CONFIG_FILE, runsc: R, caps: withFeatures, bundle: undefined })).toMatchObject({
+    expect(makePlan(planInput(["features"], { ...caps, features: true }))).toMatchObject({
       kind: "exec",
       words: [{ text: R }, { arg: 0 }],
     });
@@ -169,7 +164,7 @@ describe("a runsc with no --overlay2 flag at all (before release-20221205.0)", (
   const caps = { ...fixtureCapabilities("20221219"), overlay2: null, valued: fixtureCapabilities("20221219").valued.filter((name) => name !== "overlay2") };
   const plan = (config: string) => {
     try {
-      return makePlan({ argc: 2, parsed: parseArgv(["start", "c1"], flagSyntax(caps)), config: parseConfig(config, CONFIG_FILE), configFile: CONFIG_FILE, runsc: R, caps, bundle: undefined });
+      return makePlan(planInput(["start", "c1"], caps, config));
     } catch (error) {
       return (error as Error).message;
     }
