@@ -5,11 +5,12 @@
  *
  *   npm run demo [-- /path/to/bin/runsc-overlay]
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { busyboxBundle } from "../src/testbed/busybox.ts";
+import { openFilesUnder } from "../src/testbed/filestore.ts";
 
 const project = join(import.meta.dirname, "..");
 const runtime = process.argv[2] ?? "/usr/local/bin/runsc-overlay";
@@ -39,18 +40,7 @@ function hostFilestores(rootfs: string, fallbackDir: string): string[] {
       const st = statSync(join(rootfs, name));
       return `${join(rootfs, name)} (${st.size >> 20} MiB apparent, ${(st.blocks * 512) >> 20} MiB allocated)`;
     });
-  const held = new Set<string>();
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    try {
-      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        if (target.startsWith(`${fallbackDir}/`)) held.add(`${target}, held open by the sandbox`);
-      }
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return [...inRootfs, ...held];
+  return [...inRootfs, ...openFilesUnder(fallbackDir).map((file) => `${file}, held open by the sandbox`)];
 }
 
 async function demo(runsc: string): Promise<void> {

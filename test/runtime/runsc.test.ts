@@ -2,31 +2,16 @@
  * runsc-overlay in front of the real runsc from Debian 13 (0.0~20240729: `self`) and Debian 12
  * (0.0~20221219: no `self`, so the fallback), running a busybox bundle, compared with runsc alone.
  */
-import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openFilesUnder } from "../../src/testbed/filestore.js";
 import type { RunscVersion } from "../helpers/capabilities.js";
 import { LAUNCHER, RUNSC } from "../helpers/paths.js";
 import { busyboxBundle, runRuntime, spawnWithFiles, workdir, writeConfig } from "../helpers/runtime.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Host files open in any process, under a directory: how a deleted `dir=` filestore shows. */
-function openFilesUnder(dir: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    try {
-      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        if (target.startsWith(`${dir}/`)) found.push(target);
-      }
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return found;
-}
 
 describe.each(["20240729", "20221219"] as const)("real runsc %s", (version: RunscVersion) => {
   const runsc = RUNSC[version];
