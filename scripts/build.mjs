@@ -1,5 +1,6 @@
 // Builds what the per-call path runs: ajv validators compiled ahead of time (so no schema is compiled
-// on a call) and one esbuild bundle (so no module graph is resolved on a call).
+// on a call) and one esbuild bundle (so no module graph is resolved on a call); and, apart from it,
+// the bundle of the management CLI, whose commander and execa the per-call path never loads.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,8 +24,9 @@ writeFileSync(
 
 mkdirSync(join(root, "dist"), { recursive: true });
 await esbuild.build({
-  entryPoints: [join(root, "src/runtime/main.ts")],
-  outfile: join(root, "dist/runtime.mjs"),
+  entryPoints: { runtime: join(root, "src/runtime/main.ts"), ctl: join(root, "src/ctl/main.ts") },
+  outdir: join(root, "dist"),
+  outExtension: { ".js": ".mjs" },
   bundle: true,
   platform: "node",
   format: "esm",

@@ -3,12 +3,13 @@
  * overlay. The file is edited as text so that every other byte stays as it was: decoding it into
  * objects and writing it back would round 64-bit numbers and drop what we do not model.
  */
-import { chownSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Node, parseTree } from "jsonc-parser";
 import type { OciSpec } from "../schema/oci.schema.js";
 import { validateOciSpec } from "../schema/validators.generated.mjs";
 import { Refusal, describe } from "./errors.js";
+import { replaceFile } from "../shared/replace-file.js";
 
 /** Annotations through which gVisor lets a bundle choose its own root overlay. */
 export const OVERLAY_ANNOTATIONS = ["dev.gvisor.flag.overlay2", "dev.gvisor.flag.overlay", "dev.gvisor.spec.rootfs.overlay"];
@@ -96,16 +97,5 @@ function goFold(name: string): string {
 
 /** Replaces config.json atomically, keeping its mode and owner. */
 export function rewriteBundle(bundle: Bundle, text: string): void {
-  const st = statSync(bundle.file);
-  const tmp = `${bundle.file}.runsc-overlay.${process.pid}.tmp`;
-  rmSync(tmp, { force: true }); // left by a call that died with this PID
-  const fd = openSync(tmp, "wx", st.mode & 0o7777);
-  try {
-    writeSync(fd, Buffer.from(text, bundle.encoding));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  chownSync(tmp, st.uid, st.gid);
-  renameSync(tmp, bundle.file);
+  replaceFile(bundle.file, Buffer.from(text, bundle.encoding));
 }

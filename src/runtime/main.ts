@@ -8,46 +8,34 @@
  * with the container (nodejs/node#42826). It writes to fds 1 and 2 with fs.writeSync only.
  */
 import { writeSync } from "node:fs";
-import type { Config } from "../schema/config.schema.js";
-import { bundleArg, parseArgv, scanLogFlags } from "./argv.js";
-import { flagSyntax } from "./capabilities.js";
-import { loadConfig } from "./config.js";
+import { scanLogFlags } from "./argv.js";
+import { rewriteBundle } from "./bundle.js";
 import { makeDirs } from "./dirs.js";
 import { Refusal, describe } from "./errors.js";
-import { locateRunsc } from "./locate.js";
-import { type Note, makePlan } from "./plan.js";
-import { readBundle, rewriteBundle } from "./bundle.js";
-import { capabilitiesOf } from "./probe.js";
+import { execArgv, planCall, type Seen } from "./pipeline.js";
+import type { Note } from "./plan.js";
 import { callerLog, logNotes, reportRefusal } from "./report.js";
 import { toShell } from "./shell.js";
 
 async function main(argv: string[]): Promise<number> {
-  let log = callerLog(scanLogFlags(argv));
-  let ownLog: Config["log"] = { file: "", level: "error" };
+  const seen: Seen = {};
   const notes: Note[] = [];
+  const ownLog = () => seen.config?.log ?? { file: "", level: "error" as const };
   try {
-    const { file: configFile, config } = loadConfig(process.env);
-    ownLog = config.log;
-    const runsc = locateRunsc(config.runsc.path, configFile, process.env);
-    const caps = capabilitiesOf(runsc, config.cache.dir);
-    const parsed = parseArgv(argv, flagSyntax(caps));
-    if (parsed.kind !== "invalid") log = callerLog(parsed.flags);
-    const bundleDir = bundleArg(argv, parsed);
-    const bundle = bundleDir === null ? undefined : readBundle(bundleDir, process.cwd());
-    const plan = makePlan({ argc: argv.length, parsed, config, configFile, runsc, caps, bundle });
+    const plan = planCall(argv, process.env, process.cwd(), seen);
     if (plan.kind === "exec") {
-      const runscArgv = plan.words.map((word) => ("arg" in word ? argv[word.arg]! : word.text));
-      notes.push(...plan.notes, { level: "debug", msg: `exec ${JSON.stringify(runscArgv)}` });
+      notes.push(...plan.notes, { level: "debug", msg: `exec ${JSON.stringify(execArgv(plan, argv))}` });
       for (const dir of plan.dirs) makeDirs(dir, 0o700);
       if (plan.bundleEdit) rewriteBundle(plan.bundleEdit.bundle, plan.bundleEdit.text);
     }
     writeSync(1, toShell(plan));
-    await logNotes(notes, ownLog.file, ownLog.level, { argv });
+    await logNotes(notes, ownLog().file, ownLog().level, { argv });
     return 0;
   } catch (error) {
     const message = error instanceof Refusal ? error.message : `internal error: ${describe(error)}`;
-    reportRefusal(message, log);
-    await logNotes([...notes, { level: "error", msg: message }], ownLog.file, ownLog.level, { argv });
+    const flags = seen.parsed && seen.parsed.kind !== "invalid" ? seen.parsed.flags : scanLogFlags(argv);
+    reportRefusal(message, callerLog(flags));
+    await logNotes([...notes, { level: "error", msg: message }], ownLog().file, ownLog().level, { argv });
     return 1;
   }
 }

@@ -1,0 +1,200 @@
+/**
+ * `runsc-overlay-ctl doctor`: every check that decides whether containers get the root overlay they
+ * should, one line each with what to do. The runtime's own steps (config, locate, probe, plan) do the
+ * checking, so doctor and the runtime cannot disagree.
+ */
+import { accessSync, constants, existsSync, statfsSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import type { Config } from "../schema/config.schema.js";
+import { parseArgv } from "../runtime/argv.js";
+import { type Capabilities, flagSyntax } from "../runtime/capabilities.js";
+import { loadConfig } from "../runtime/config.js";
+import { Refusal, describe } from "../runtime/errors.js";
+import { LAUNCHER_MARKER, STANDARD_DIRS, locateRunsc } from "../runtime/locate.js";
+import { makePlan } from "../runtime/plan.js";
+import { capabilitiesOf } from "../runtime/probe.js";
+import { parseDaemonJson } from "./daemon-json.js";
+import { dockerInfo } from "./dockerd.js";
+import { dropInFile, parseContainerdConfig } from "./containerd-config.js";
+import { dumpedBinary } from "./containerd.js";
+import { readIfExists } from "./files.js";
+
+export type Status = "ok" | "warn" | "fail";
+
+export interface Check {
+  check: string;
+  status: Status;
+  detail: string;
+}
+
+export interface DoctorOptions {
+  name: string;
+  dockerConfig: string;
+  containerdConfig: string;
+}
+
+interface Runtime {
+  configFile: string;
+  config: Config;
+  runsc: string;
+  caps: Capabilities;
+}
+
+const TMPFS_MAGIC = 0x01021994;
+const RAMFS_MAGIC = 0x858458f6;
+
+export async function doctor(options: DoctorOptions, env: NodeJS.ProcessEnv): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = (check: string, status: Status, detail: string) => void checks.push({ check, status, detail });
+  const runtime = runtimeChecks(env, add);
+  if (runtime) {
+    overlayCheck(runtime, [], "overlay", add);
+    writableChecks(runtime, add);
+  }
+  await dockerChecks(options, env, runtime, add);
+  await containerdChecks(options, env, add);
+  return checks;
+}
+
+type Add = (check: string, status: Status, detail: string) => void;
+
+function runtimeChecks(env: NodeJS.ProcessEnv, add: Add): Runtime | undefined {
+  let configFile: string;
+  let config: Config;
+  try {
+    ({ file: configFile, config } = loadConfig(env));
+    add("config", "ok", existsSync(configFile) ? `${configFile} parses and validates` : `${configFile} does not exist: the defaults apply`);
+  } catch (error) {
+    add("config", "fail", message(error));
+    return undefined;
+  }
+  try {
+    const runsc = locateRunsc(config.runsc.path, configFile, env);
+    const caps = capabilitiesOf(runsc, config.cache.dir);
+    const grammar = caps.overlay2 === null ? "no --overlay2 flag" : `--overlay2 ${caps.overlay2.self ? "with" : "without"} the self medium, default ${caps.overlay2.default}`;
+    add("runsc", "ok", `${runsc}: ${caps.version}, ${grammar}`);
+    return { configFile, config, runsc, caps };
+  } catch (error) {
+    add("runsc", "fail", message(error));
+    return undefined;
+  }
+}
+
+/** Plans a `create` with these caller flags, as Docker's runtimeArgs or the shim would pass them. */
+function overlayCheck({ config, configFile, runsc, caps }: Runtime, callerFlags: string[], check: string, add: Add): void {
+  const argv = [...callerFlags, "create", "doctor"];
+  const parsed = parseArgv(argv, flagSyntax(caps));
+  if (parsed.kind === "invalid") return add(check, "fail", `runsc would reject ${callerFlags.join(" ")}: ${parsed.reason}`);
+  try {
+    const plan = makePlan({ argc: argv.length, parsed, config, configFile, runsc, caps, bundle: undefined });
+    if (plan.kind !== "exec") return;
+    const overlay = plan.words.flatMap((word) => ("text" in word && word.text.startsWith("--overlay2=") ? [word.text] : [])).at(-1);
+    const notes = plan.notes.map((note) => note.msg).join("; ");
+    const replaced = parsed.kind === "command" ? parsed.flags.filter((flag) => flag.name === "overlay2" || flag.name === "overlay") : [];
+    if (replaced.length > 0) {
+      add(check, "warn", `${replaced.map((flag) => callerFlags[flag.index]).join(" ")} is replaced by runsc-overlay's ${overlay ?? "overlay"}: remove it`);
+    } else if (overlay === undefined) {
+      add(check, config.overlay.overlay2 === "none" ? "ok" : "warn", notes || `the root overlay is off (overlay.overlay2 = "none" in ${configFile})`);
+    } else if (notes) {
+      add(check, "warn", `${overlay}: ${notes}`);
+    } else {
+      add(check, "ok", `${overlay}${overlay.includes(":self") ? ": each container's root overlay is backed by a file beside its rootfs" : ""}`);
+    }
+  } catch (error) {
+    add(check, "fail", message(error));
+  }
+}
+
+function writableChecks({ config, caps }: Runtime, add: Add): void {
+  const log = config.log.file;
+  if (log === "") add("log file", "ok", "off (log.file is empty)");
+  else {
+    const problem = unwritable(existsSync(log) ? log : dirname(log));
+    add("log file", problem ? "warn" : "ok", problem ? `${log}: ${problem}; runsc-overlay logs nothing meanwhile (containers still run)` : `${log} is writable`);
+  }
+  const inUse = config.overlay.fallback === "dir" && caps.overlay2 !== null && !caps.overlay2.self && config.overlay.overlay2.includes(":self");
+  if (!inUse) return;
+  const dir = config.overlay.fallback_dir;
+  let existing = dir;
+  while (!existsSync(existing)) existing = dirname(existing);
+  const problem = unwritable(existing);
+  add("fallback dir", problem ? "fail" : "ok", problem ? `${dir}: ${existing} ${problem}, so no container can start` : `${dir} is writable (the filestore of every container, as this runsc has no self)`);
+}
+
+async function dockerChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, runtime: Runtime | undefined, add: Add): Promise<void> {
+  const text = readIfExists(options.dockerConfig);
+  if (text === undefined && !onPath("dockerd", env)) return add("docker", "ok", "Docker is not installed here");
+  let runtimeArgs: string[] = [];
+  try {
+    const daemon = parseDaemonJson(text ?? "{}", options.dockerConfig);
+    const entry = (daemon.runtimes as Record<string, { path?: string; runtimeArgs?: string[] }> | undefined)?.[options.name];
+    if (!entry) {
+      add("docker", "warn", `${options.dockerConfig} does not register runtime ${options.name}: run runsc-overlay-ctl install docker`);
+    } else {
+      runtimeArgs = entry.runtimeArgs ?? [];
+      const problem = notLauncher(entry.path);
+      add("docker", problem ? "fail" : "ok", problem ? `${options.dockerConfig}: runtime ${options.name} has path ${entry.path ?? "(none)"}, which ${problem}` : `${options.dockerConfig} registers runtime ${options.name} (${entry.path})`);
+    }
+  } catch (error) {
+    add("docker", "fail", message(error));
+  }
+  const info = await dockerInfo(env);
+  if (info) {
+    const loaded = info.runtimes.includes(options.name);
+    add("docker engine", loaded ? "ok" : "warn", loaded ? `dockerd has runtime ${options.name} loaded` : `dockerd has not loaded runtime ${options.name}: run runsc-overlay-ctl install docker, which reloads it`);
+    rootfsCheck("docker rootfs", info.rootDir, add);
+  }
+  if (runtime && runtimeArgs.length > 0) overlayCheck(runtime, runtimeArgs, "docker runtimeArgs", add);
+}
+
+async function containerdChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, add: Add): Promise<void> {
+  const text = readIfExists(options.containerdConfig);
+  if (text === undefined && !onPath("containerd", env)) return add("containerd", "ok", "containerd is not installed here");
+  const dropIn = dropInFile(options.containerdConfig, options.name);
+  try {
+    const config = parseContainerdConfig(text ?? "", options.containerdConfig);
+    rootfsCheck("containerd rootfs", typeof config.root === "string" ? config.root : "/var/lib/containerd", add);
+  } catch (error) {
+    return add("containerd", "fail", message(error));
+  }
+  const dumped = await dumpedBinary(env, options.containerdConfig, options.name);
+  const problem = dumped.error ?? (dumped.binary === undefined ? undefined : notLauncher(dumped.binary));
+  if (dumped.error !== undefined || problem) add("containerd", "fail", `${options.containerdConfig}: ${problem}`);
+  else if (dumped.binary !== undefined) add("containerd", "ok", `containerd's configuration has runtime ${options.name} (${dumped.binary})`);
+  else add("containerd", "warn", `${options.containerdConfig} does not import ${dropIn}: run runsc-overlay-ctl install containerd`);
+}
+
+/** `self` puts the filestore beside the rootfs: on tmpfs, that is RAM again. */
+function rootfsCheck(check: string, dir: string, add: Add): void {
+  if (!existsSync(dir)) return;
+  const type = statfsSync(dir).type;
+  if (type === TMPFS_MAGIC || type === RAMFS_MAGIC) {
+    add(check, "warn", `${dir} is on ${type === TMPFS_MAGIC ? "tmpfs" : "ramfs"}: root:self filestores there use RAM; move the data root to a disk`);
+  } else {
+    add(check, "ok", `${dir} is on a disk filesystem (type 0x${type.toString(16)})`);
+  }
+}
+
+function notLauncher(path: string | undefined): string | undefined {
+  const content = path ? readIfExists(path) : undefined;
+  if (content === undefined) return "does not exist";
+  if (!content.includes(LAUNCHER_MARKER)) return "is not runsc-overlay's launcher";
+  return unwritable(path!, constants.X_OK) && "is not executable";
+}
+
+function unwritable(path: string, mode = constants.W_OK): string | undefined {
+  try {
+    accessSync(path, mode);
+    return undefined;
+  } catch (error) {
+    return `is not writable (${(error as NodeJS.ErrnoException).code})`;
+  }
+}
+
+function onPath(command: string, env: NodeJS.ProcessEnv): boolean {
+  return [...(env.PATH ?? "").split(delimiter), ...STANDARD_DIRS].some((dir) => dir.startsWith("/") && existsSync(join(dir, command)));
+}
+
+function message(error: unknown): string {
+  return error instanceof Refusal ? error.message : `internal error: ${describe(error)}`;
+}

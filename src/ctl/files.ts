@@ -1,0 +1,33 @@
+/** Reading and writing the engines' config files: a backup of what was there, then an atomic replace. */
+import { copyFileSync, readFileSync, rmSync } from "node:fs";
+import { replaceFile } from "../shared/replace-file.js";
+import { Refusal, describe } from "../runtime/errors.js";
+
+export function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new Refusal(`cannot read ${file}: ${describe(error)}`);
+  }
+}
+
+export function backupOf(file: string): string {
+  return `${file}.before-runsc-overlay`;
+}
+
+/**
+ * Writes `text` to `file` unless it already holds it; "" removes the file. The administrator's own
+ * files get a backup of what they held; our drop-in does not. Returns whether anything changed.
+ */
+export function update(file: string, old: string | undefined, text: string, backup: boolean): boolean {
+  if (old === text || (old === undefined && text === "")) return false;
+  try {
+    if (old !== undefined && backup) copyFileSync(file, backupOf(file));
+    if (text === "") rmSync(file);
+    else replaceFile(file, Buffer.from(text));
+  } catch (error) {
+    throw new Refusal(`cannot write ${file}: ${describe(error)}`);
+  }
+  return true;
+}

@@ -1,0 +1,111 @@
+/**
+ * runsc-overlay-ctl: the management CLI. Registers the runtime with Docker and containerd, checks a
+ * host (doctor), and explains what the runtime would do with a command line. Not on the per-call path.
+ */
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { Refusal, describe } from "../runtime/errors.js";
+import type { ConfigVersion } from "./containerd-config.js";
+import { doctor } from "./doctor.js";
+import { explain } from "./explain.js";
+import { installContainerd, installDocker } from "./install.js";
+import { kubernetesManifest } from "./kubernetes.js";
+import { terminal } from "./output.js";
+import { uninstallContainerd, uninstallDocker } from "./uninstall.js";
+
+/** Installed as PREFIX/lib/runsc-overlay/ctl.mjs, beside PREFIX/bin/runsc-overlay. */
+const INSTALLED_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/runsc-overlay");
+
+const DOCKER_CONFIG = "/etc/docker/daemon.json";
+const CONTAINERD_CONFIG = "/etc/containerd/config.toml";
+
+const name = () => new Option("--name <name>", "the runtime's name in the engine").default("runsc-overlay");
+const runtime = () => new Option("--runtime <path>", "the runsc-overlay launcher to register").default(INSTALLED_RUNTIME);
+const dockerConfig = () => new Option("--config-file <file>", "Docker's daemon.json").default(DOCKER_CONFIG);
+const containerdConfig = () => new Option("--config <file>", "containerd's main config.toml").default(CONTAINERD_CONFIG);
+
+function configVersion(value: string): ConfigVersion {
+  if (value === "2" || value === "3") return Number(value) as ConfigVersion;
+  throw new InvalidArgumentError("2 (containerd 1.x) or 3 (containerd 2.x)");
+}
+
+const program = new Command("runsc-overlay-ctl")
+  .description("Registers runsc-overlay with Docker and containerd, and checks a host's setup")
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+const install = program.command("install").description("register runsc-overlay with an engine");
+install
+  .command("docker")
+  .description("add the runtime to daemon.json and reload dockerd")
+  .addOption(dockerConfig())
+  .addOption(name())
+  .addOption(runtime())
+  .option("--runtime-arg <arg>", "a flag for every runsc call (repeatable)", (arg: string, all: string[]) => [...all, arg], [])
+  .option("--default", "make it Docker's default runtime", false)
+  .option("--dry-run", "print the resulting daemon.json and change nothing", false)
+  .action((o) =>
+    installDocker({ configFile: o.configFile, name: o.name, runtime: o.runtime, runtimeArgs: o.runtimeArg, makeDefault: o.default, dryRun: o.dryRun }, process.env, terminal),
+  );
+install
+  .command("containerd")
+  .description("add a drop-in under conf.d, imported by containerd's config.toml")
+  .addOption(containerdConfig())
+  .addOption(name())
+  .addOption(runtime())
+  .addOption(new Option("--config-version <n>", "config version for a new config.toml (default: from containerd --version)").argParser(configVersion))
+  .option("--dry-run", "print the drop-in and the resulting config.toml and change nothing", false)
+  .action((o) => installContainerd({ configFile: o.config, name: o.name, runtime: o.runtime, configVersion: o.configVersion, dryRun: o.dryRun }, process.env, terminal));
+
+const uninstall = program.command("uninstall").description("remove what install added");
+uninstall
+  .command("docker")
+  .addOption(dockerConfig())
+  .addOption(name())
+  .action((o) => uninstallDocker(o.configFile, o.name, process.env, terminal));
+uninstall
+  .command("containerd")
+  .addOption(containerdConfig())
+  .addOption(name())
+  .action((o) => uninstallContainerd(o.config, o.name, terminal));
+
+program
+  .command("doctor")
+  .description("check this host's setup: config, runsc, overlay, files, Docker and containerd")
+  .addOption(name())
+  .option("--docker-config <file>", "Docker's daemon.json", DOCKER_CONFIG)
+  .option("--containerd-config <file>", "containerd's main config.toml", CONTAINERD_CONFIG)
+  .option("--json", "print the checks as JSON", false)
+  .action(async (o) => {
+    const checks = await doctor({ name: o.name, dockerConfig: o.dockerConfig, containerdConfig: o.containerdConfig }, process.env);
+    const failed = checks.some((check) => check.status === "fail");
+    if (o.json) terminal.print(JSON.stringify({ ok: !failed, checks }, null, 2));
+    else terminal.print(checks.map((check) => `${check.status.padEnd(4)}  ${check.check.padEnd(18)}  ${check.detail}`).join("\n"));
+    process.exitCode = failed ? 1 : 0;
+  });
+
+program
+  .command("explain")
+  .description("print the runsc command line runsc-overlay would exec for a runtime call, and why")
+  .usage("-- <runtime argv...>")
+  .argument("<argv...>")
+  .passThroughOptions()
+  .action((argv: string[]) => {
+    const { text, refused } = explain(argv, process.env, process.cwd());
+    terminal.print(text);
+    process.exitCode = refused ? 1 : 0;
+  });
+
+program
+  .command("kubernetes")
+  .description("print the RuntimeClass manifest and containerd's pod_annotations line")
+  .addOption(name())
+  .action((o) => terminal.print(kubernetesManifest(o.name)));
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  process.stderr.write(`runsc-overlay-ctl: ${error instanceof Refusal ? error.message : `internal error: ${describe(error)}`}\n`);
+  process.exitCode = 1;
+}

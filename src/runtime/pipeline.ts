@@ -1,0 +1,38 @@
+/**
+ * The pure part of a call, from argv to plan, shared by the runtime (which then hands over) and by
+ * `runsc-overlay-ctl explain` (which prints). Each step records what it found in `seen`, so that a
+ * refusal can still be reported where the caller looks: its --log, and our own log file.
+ */
+import type { Config } from "../schema/config.schema.js";
+import { type ParsedArgv, bundleArg, parseArgv } from "./argv.js";
+import { type Capabilities, flagSyntax } from "./capabilities.js";
+import { loadConfig } from "./config.js";
+import { locateRunsc } from "./locate.js";
+import { type Plan, makePlan } from "./plan.js";
+import { type Bundle, readBundle } from "./bundle.js";
+import { capabilitiesOf } from "./probe.js";
+
+export interface Seen {
+  configFile?: string;
+  config?: Config;
+  runsc?: string;
+  caps?: Capabilities;
+  parsed?: ParsedArgv;
+  bundle?: Bundle;
+}
+
+export function planCall(argv: string[], env: NodeJS.ProcessEnv, cwd: string, seen: Seen = {}): Plan {
+  const { file: configFile, config } = loadConfig(env);
+  Object.assign(seen, { configFile, config });
+  const runsc = (seen.runsc = locateRunsc(config.runsc.path, configFile, env));
+  const caps = (seen.caps = capabilitiesOf(runsc, config.cache.dir));
+  const parsed = (seen.parsed = parseArgv(argv, flagSyntax(caps)));
+  const bundleDir = bundleArg(argv, parsed);
+  const bundle = (seen.bundle = bundleDir === null ? undefined : readBundle(bundleDir, cwd));
+  return makePlan({ argc: argv.length, parsed, config, configFile, runsc, caps, bundle });
+}
+
+/** The command line a plan execs, with the caller's words filled in. */
+export function execArgv(plan: Extract<Plan, { kind: "exec" }>, argv: readonly string[]): string[] {
+  return plan.words.map((word) => ("arg" in word ? argv[word.arg]! : word.text));
+}
