@@ -11,7 +11,7 @@ import { Refusal, describe } from "../runtime/errors.js";
 
 export type ConfigVersion = 2 | 3;
 
-const CRI_RUNTIME_PLUGIN: Record<ConfigVersion, string> = { 2: "io.containerd.grpc.v1.cri", 3: "io.containerd.cri.v1.runtime" };
+export const CRI_RUNTIME_PLUGIN: Record<ConfigVersion, string> = { 2: "io.containerd.grpc.v1.cri", 3: "io.containerd.cri.v1.runtime" };
 
 const HEADER = "# Written by runsc-overlay-ctl install containerd; runsc-overlay-ctl uninstall containerd removes it.\n";
 
@@ -41,8 +41,7 @@ export function configVersion(config: Table, file: string, fileExists: boolean, 
 
 /** The runc runtime's SystemdCgroup, which a runtime beside it must match on a systemd-managed host. */
 export function runcSystemdCgroup(config: Table, version: ConfigVersion): boolean | undefined {
-  const options = dig(config, ["plugins", CRI_RUNTIME_PLUGIN[version], "containerd", "runtimes", "runc", "options"]);
-  const value = options?.SystemdCgroup;
+  const value = dig(config, ["plugins", CRI_RUNTIME_PLUGIN[version], "containerd", "runtimes", "runc", "options", "SystemdCgroup"]);
   return typeof value === "boolean" ? value : undefined;
 }
 
@@ -123,8 +122,8 @@ function firstTableHeader(text: string): number {
   return header ? header.index : text.length;
 }
 
-function dig(table: Table, keys: string[]): Table | undefined {
-  let node: unknown = table;
-  for (const key of keys) node = node && typeof node === "object" ? (node as Table)[key] : undefined;
-  return node && typeof node === "object" ? (node as Table) : undefined;
+/** The value at a path of keys, or undefined where any table on the way is missing. */
+export function dig(value: unknown, keys: string[]): unknown {
+  for (const key of keys) value = value && typeof value === "object" ? (value as Table)[key] : undefined;
+  return value;
 }

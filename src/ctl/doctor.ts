@@ -3,14 +3,14 @@
  * should, one line each with what to do. The runtime's own steps (config, locate, probe, plan) do the
  * checking, so doctor and the runtime cannot disagree.
  */
-import { accessSync, constants, existsSync, statfsSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, rmdirSync, statSync, statfsSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import type { Config } from "../schema/config.schema.js";
 import { parseArgv } from "../runtime/argv.js";
 import { type Capabilities, flagSyntax } from "../runtime/capabilities.js";
 import { loadConfig } from "../runtime/config.js";
 import { Refusal, describe } from "../runtime/errors.js";
-import { LAUNCHER_MARKER, STANDARD_DIRS, locateRunsc } from "../runtime/locate.js";
+import { STANDARD_DIRS, locateRunsc } from "../runtime/locate.js";
 import { makePlan } from "../runtime/plan.js";
 import { capabilitiesOf } from "../runtime/probe.js";
 import { parseDaemonJson } from "./daemon-json.js";
@@ -18,6 +18,7 @@ import { dockerInfo } from "./dockerd.js";
 import { dropInFile, parseContainerdConfig } from "./containerd-config.js";
 import { dumpedBinary } from "./containerd.js";
 import { readIfExists } from "./files.js";
+import { notLauncher } from "./launcher.js";
 
 export type Status = "ok" | "warn" | "fail";
 
@@ -157,11 +158,12 @@ async function containerdChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, 
   } catch (error) {
     return add("containerd", "fail", message(error));
   }
-  const dumped = await dumpedBinary(env, options.containerdConfig, options.name);
-  const problem = dumped.error ?? (dumped.binary === undefined ? undefined : notLauncher(dumped.binary));
-  if (dumped.error !== undefined || problem) add("containerd", "fail", `${options.containerdConfig}: ${problem}`);
-  else if (dumped.binary !== undefined) add("containerd", "ok", `containerd's configuration has runtime ${options.name} (${dumped.binary})`);
-  else add("containerd", "warn", `${options.containerdConfig} does not import ${dropIn}: run runsc-overlay-ctl install containerd`);
+  if (text === undefined) return add("containerd", "warn", `${options.containerdConfig} does not exist, so containerd has no runtime ${options.name}: run runsc-overlay-ctl install containerd`);
+  const dump = await dumpedBinary(env, options.containerdConfig, options.name);
+  const problem = dump.kind === "error" ? `containerd config dump fails: ${dump.error}` : dump.kind === "dumped" && dump.binary !== undefined ? notLauncher(dump.binary) : undefined;
+  if (problem) add("containerd", "fail", `${options.containerdConfig}: ${dump.kind === "dumped" ? `runtime ${options.name} has BinaryName ${dump.binary}, which ${problem}` : problem}`);
+  else if (dump.kind === "dumped" && dump.binary !== undefined) add("containerd", "ok", `containerd's configuration has runtime ${options.name} (${dump.binary})`);
+  else add("containerd", "warn", `containerd's configuration has no runtime ${options.name} (${dropIn}): run runsc-overlay-ctl install containerd`);
 }
 
 /** `self` puts the filestore beside the rootfs: on tmpfs, that is RAM again. */
@@ -175,16 +177,15 @@ function rootfsCheck(check: string, dir: string, add: Add): void {
   }
 }
 
-function notLauncher(path: string | undefined): string | undefined {
-  const content = path ? readIfExists(path) : undefined;
-  if (content === undefined) return "does not exist";
-  if (!content.includes(LAUNCHER_MARKER)) return "is not runsc-overlay's launcher";
-  return unwritable(path!, constants.X_OK) && "is not executable";
-}
-
-function unwritable(path: string, mode = constants.W_OK): string | undefined {
+/**
+ * Why runsc-overlay could not write at `path`: an existing file is opened for appending, a directory
+ * gets a scratch entry made and removed. A real attempt, because root passes every access() check,
+ * even on /proc.
+ */
+function unwritable(path: string): string | undefined {
   try {
-    accessSync(path, mode);
+    if (statSync(path).isDirectory()) rmdirSync(mkdtempSync(join(path, ".runsc-overlay-doctor-")));
+    else closeSync(openSync(path, "a"));
     return undefined;
   } catch (error) {
     return `is not writable (${(error as NodeJS.ErrnoException).code})`;

@@ -18,12 +18,13 @@ export function backupOf(file: string): string {
 
 /**
  * Writes `text` to `file` unless it already holds it; "" removes the file. The administrator's own
- * files get a backup of what they held; our drop-in does not. Returns whether anything changed.
+ * files get a backup of what they held; our drop-in, and a file removed because only what we wrote
+ * was left in it, do not. Returns whether anything changed.
  */
 export function update(file: string, old: string | undefined, text: string, backup: boolean): boolean {
   if (old === text || (old === undefined && text === "")) return false;
   try {
-    if (old !== undefined && backup) copyFileSync(file, backupOf(file));
+    if (old !== undefined && backup && text !== "") copyFileSync(file, backupOf(file));
     if (text === "") rmSync(file);
     else replaceFile(file, Buffer.from(text));
   } catch (error) {

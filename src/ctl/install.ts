@@ -7,6 +7,7 @@ import { dockerInfo, reloadDockerd } from "./dockerd.js";
 import { type ConfigVersion, addImport, configVersion, dropInConfig, dropInFile, newMainConfig, parseContainerdConfig, runcSystemdCgroup } from "./containerd-config.js";
 import { containerdMajor, dumpedBinary } from "./containerd.js";
 import { backupOf, readIfExists, update } from "./files.js";
+import { notLauncher } from "./launcher.js";
 import type { Output } from "./output.js";
 
 export interface DockerInstall {
@@ -20,6 +21,7 @@ export interface DockerInstall {
 
 export async function installDocker(options: DockerInstall, env: NodeJS.ProcessEnv, out: Output): Promise<void> {
   const { configFile, name, runtime, runtimeArgs } = options;
+  checkRuntime(runtime);
   const old = readIfExists(configFile);
   const entry = { path: runtime, ...(runtimeArgs.length > 0 ? { runtimeArgs } : {}) };
   const text = addDockerRuntime(old, configFile, name, entry, options.makeDefault);
@@ -46,6 +48,7 @@ export interface ContainerdInstall {
 
 export async function installContainerd(options: ContainerdInstall, env: NodeJS.ProcessEnv, out: Output): Promise<void> {
   const { configFile, name, runtime } = options;
+  checkRuntime(runtime);
   const old = readIfExists(configFile);
   const config = parseContainerdConfig(old ?? "", configFile);
   const version = options.configVersion ?? configVersion(config, configFile, old !== undefined, old === undefined ? await containerdMajor(env) : undefined);
@@ -63,14 +66,23 @@ export async function installContainerd(options: ContainerdInstall, env: NodeJS.
       ? `registered runtime ${name} (${runtime}) for containerd: ${dropInPath}, imported by ${configFile}`
       : `${configFile} already imports ${dropInPath} as asked: nothing to change`,
   );
-  const dumped = await dumpedBinary(env, configFile, name);
-  if (dumped.error !== undefined) throw new Refusal(`containerd config dump fails with ${configFile}: ${dumped.error}`);
-  if (dumped.binary !== undefined && dumped.binary !== runtime) {
-    throw new Refusal(`containerd config dump gives runtime ${name} the binary ${dumped.binary}, not ${runtime}: another imported file sets it too`);
+  const dump = await dumpedBinary(env, configFile, name);
+  if (dump.kind === "error") throw new Refusal(`containerd config dump fails with ${configFile}: ${dump.error}`);
+  if (dump.kind === "dumped") {
+    if (dump.binary === undefined) {
+      throw new Refusal(`containerd config dump shows no runtime ${name}: this containerd does not read config version ${version} (version 2 is for containerd 1.x, 3 for 2.x)`);
+    }
+    if (dump.binary !== runtime) throw new Refusal(`containerd config dump gives runtime ${name} the binary ${dump.binary}, not ${runtime}: another imported file sets it too`);
+    out.say(`containerd config dump shows runtime ${name} with BinaryName ${runtime}`);
   }
-  if (dumped.binary === runtime) out.say(`containerd config dump shows runtime ${name} with BinaryName ${runtime}`);
   out.say(
     `containerd reads its configuration only when it starts: restart it (systemctl restart containerd). ` +
       `runsc-overlay-ctl does not signal it, because containerd exits on SIGHUP`,
   );
+}
+
+/** An engine given runsc itself, or a path that is not there, would run containers without our policy. */
+function checkRuntime(runtime: string): void {
+  const problem = notLauncher(runtime);
+  if (problem) throw new Refusal(`--runtime ${runtime} ${problem}: give the runsc-overlay that install put in PREFIX/bin`);
 }

@@ -37,7 +37,7 @@ function unusable(path: string): string | undefined {
   }
 }
 
-function isLauncher(path: string): boolean {
+export function isLauncher(path: string): boolean {
   const head = Buffer.alloc(256);
   let fd: number | undefined;
   try {

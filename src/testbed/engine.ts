@@ -1,0 +1,165 @@
+/**
+ * A private Docker engine for the end-to-end suite (and the benchmark): its own containerd and dockerd,
+ * each with its own config, state, sockets and pid file under one directory, so that whatever engine
+ * the machine runs is left alone. Containerd's environment carries RUNSC_OVERLAY_CONFIG down through
+ * the shim to every runtime call.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+
+export interface EngineParts {
+  /** Directories holding dockerd and docker, containerd, containerd-shim-runc-v2 and ctr. */
+  bin: string[];
+  /** Environment for containerd, and so for the shim and the runtime. */
+  runtimeEnv: Record<string, string>;
+}
+
+export interface Engine {
+  dir: string;
+  /** PATH and DOCKER_HOST for the docker CLI and runsc-overlay-ctl. */
+  env: Record<string, string>;
+  daemonJson: string;
+  containerdConfig: string;
+  containerdSocket: string;
+  dockerdLog: string;
+  docker(args: string[], options?: { reject?: boolean }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  ctr(args: string[], options?: { reject?: boolean }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  stop(): Promise<void>;
+}
+
+export async function startEngine(dir: string, parts: EngineParts, daemonJson: object = {}): Promise<Engine> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const path = [...parts.bin, "/usr/sbin", "/usr/bin", "/sbin", "/bin"].join(":");
+  const env = { PATH: path, DOCKER_HOST: `unix://${dir}/docker.sock`, HOME: dir };
+  const containerdSocket = join(dir, "containerd.sock");
+  const containerdConfig = join(dir, "containerd.toml");
+  writeFileSync(
+    containerdConfig,
+    `version = 2\nroot = "${dir}/containerd"\nstate = "${dir}/containerd-state"\n[grpc]\n  address = "${containerdSocket}"\n` +
+      `[plugins."io.containerd.grpc.v1.cri"]\n  disable_tcp_service = true\n`,
+  );
+  const daemonJsonFile = join(dir, "daemon.json");
+  writeFileSync(daemonJsonFile, `${JSON.stringify(daemonJson, null, 2)}\n`);
+  const processes: ChildProcess[] = [];
+  const daemon = (command: string, args: string[], log: string, extraEnv: Record<string, string> = {}) => {
+    const fd = openSync(join(dir, log), "a");
+    const child = spawn(command, args, { env: { ...env, ...extraEnv }, stdio: ["ignore", fd, fd], detached: true });
+    processes.push(child);
+    return child;
+  };
+  const run = (command: string) => async (args: string[], options: { reject?: boolean } = {}) => {
+    const result = await execa(command, args, { env, reject: options.reject ?? true, stdin: "ignore", timeout: 120_000 });
+    return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? -1 };
+  };
+  const docker = run("docker");
+
+  const engine: Engine = {
+    dir,
+    env,
+    daemonJson: daemonJsonFile,
+    containerdConfig,
+    containerdSocket,
+    dockerdLog: join(dir, "dockerd.log"),
+    docker,
+    ctr: (args, options) => run("ctr")(["--address", containerdSocket, "--namespace", "runsc-overlay-test", ...args], options),
+    async stop() {
+      const ids = (await docker(["ps", "-aq"], { reject: false })).stdout.split("\n").filter(Boolean);
+      if (ids.length > 0) await docker(["rm", "-f", ...ids], { reject: false });
+      for (const child of processes.reverse()) await terminate(child);
+      // Shims and sandboxes of containers that outlived their engine.
+      for (const pid of processesMentioning(dir)) tryKill(pid);
+      for (const mount of mountsUnder(dir)) await execa("umount", ["-l", mount], { reject: false });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    const containerd = daemon("containerd", ["--config", containerdConfig], "containerd.log", parts.runtimeEnv);
+    await until(() => existsSync(containerdSocket), containerd, join(dir, "containerd.log"));
+    const dockerd = daemon(
+      "dockerd",
+      [
+        `--config-file=${daemonJsonFile}`,
+        `--data-root=${dir}/docker`,
+        `--exec-root=${dir}/docker-exec`,
+        `--pidfile=${dir}/docker.pid`,
+        `--host=unix://${dir}/docker.sock`,
+        `--containerd=${containerdSocket}`,
+        // No bridge, iptables or NAT: the containers run with --network=none.
+        "--bridge=none",
+        "--iptables=false",
+        "--ip6tables=false",
+        "--storage-driver=overlay2",
+      ],
+      "dockerd.log",
+    );
+    await until(async () => (await docker(["version"], { reject: false })).exitCode === 0, dockerd, join(dir, "dockerd.log"));
+  } catch (error) {
+    await engine.stop();
+    throw error;
+  }
+  return engine;
+}
+
+/** A busybox image made from busybox-static, `docker import`ed: no registry involved. */
+export async function importBusybox(engine: Engine, busybox: string, tag = "runsc-overlay-test/busybox"): Promise<string> {
+  const root = join(engine.dir, "busybox-rootfs");
+  mkdirSync(join(root, "bin"), { recursive: true });
+  copyFileSync(busybox, join(root, "bin/busybox"));
+  chmodSync(join(root, "bin/busybox"), 0o755);
+  const applets = (await execa(busybox, ["--list"])).stdout.split("\n").filter((applet) => applet && applet !== "busybox");
+  for (const applet of applets) symlinkSync("busybox", join(root, "bin", applet));
+  for (const d of ["proc", "sys", "dev", "tmp", "etc"]) mkdirSync(join(root, d), { recursive: true });
+  const tar = join(engine.dir, "busybox.tar");
+  await execa("tar", ["-C", root, "-cf", tar, "."]);
+  await execa("docker", ["import", "--change", "ENV PATH=/bin", tar, tag], { env: engine.env });
+  return tag;
+}
+
+async function until(ready: () => boolean | Promise<boolean>, daemon: ChildProcess, log: string): Promise<void> {
+  for (let attempt = 0; attempt < 300 && daemon.exitCode === null; attempt++) {
+    if (await ready()) return;
+    await sleep(100);
+  }
+  const what = `${daemon.spawnfile} ${daemon.exitCode === null ? "did not come up within 30 s" : `exited with status ${daemon.exitCode}`}`;
+  throw new Error(`${what}; its log ends:\n${readFileSync(log, "utf8").split("\n").slice(-10).join("\n")}`);
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  if ((await Promise.race([exited, sleep(20_000, "timeout")])) === "timeout") child.kill("SIGKILL");
+}
+
+function processesMentioning(dir: string): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function tryKill(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Gone already.
+  }
+}
+
+function mountsUnder(dir: string): string[] {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[4] ?? "")
+    .filter((mount) => mount.startsWith(`${dir}/`))
+    .reverse();
+}

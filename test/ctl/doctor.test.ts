@@ -1,0 +1,69 @@
+/** `runsc-overlay-ctl doctor` on temporary configs, through the installed CLI with real runsc binaries. */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { CTL, ENGINE_BIN, LAUNCHER, RUNSC } from "../helpers/paths.js";
+import { workdir, writeConfig } from "../helpers/runtime.js";
+
+interface Check {
+  check: string;
+  status: string;
+  detail: string;
+}
+
+async function doctor(setup: { runsc?: string; flags?: string[]; extra?: string; daemonJson?: object; containerdToml?: string; broken?: string }) {
+  const dir = workdir("doctor");
+  const config = writeConfig(dir, setup.runsc ?? RUNSC["20240729"], { flags: setup.flags ?? ["--network=none"], extra: setup.extra ?? "" });
+  if (setup.broken !== undefined) writeFileSync(config, setup.broken);
+  const dockerConfig = join(dir, "daemon.json");
+  const containerdConfig = join(dir, "containerd.toml");
+  if (setup.daemonJson) writeFileSync(dockerConfig, JSON.stringify(setup.daemonJson));
+  if (setup.containerdToml !== undefined) writeFileSync(containerdConfig, setup.containerdToml);
+  const env = { RUNSC_OVERLAY_CONFIG: config, PATH: `${ENGINE_BIN.join(":")}:/usr/bin:/bin`, DOCKER_HOST: "unix:///nonexistent.sock" };
+  const result = await execa(CTL, ["doctor", "--json", "--docker-config", dockerConfig, "--containerd-config", containerdConfig], { env, extendEnv: false, reject: false });
+  const report = JSON.parse(result.stdout) as { ok: boolean; checks: Check[] };
+  const status = Object.fromEntries(report.checks.map((check) => [check.check, `${check.status}: ${check.detail}`]));
+  return { exitCode: result.exitCode, ok: report.ok, status, dir };
+}
+
+const REGISTERED = { runtimes: { "runsc-overlay": { path: LAUNCHER } } };
+
+describe("doctor", () => {
+  it("passes a host where everything is in place", async () => {
+    const { exitCode, ok, status, dir } = await doctor({ daemonJson: REGISTERED, containerdToml: "version = 2\n" });
+    expect([exitCode, ok]).toEqual([0, true]);
+    expect(status.config).toBe(`ok: ${dir}/config.toml parses and validates`);
+    expect(status.runsc).toBe(`ok: ${RUNSC["20240729"]}: 0.0~20240729.0, --overlay2 with the self medium, default root:self`);
+    expect(status.overlay).toMatch(/^ok: --overlay2=root:self: each container's root overlay is backed by a file beside its rootfs/);
+    expect(status["log file"]).toBe(`ok: ${dir}/own.log is writable`);
+    expect(status.docker).toBe(`ok: ${dir}/daemon.json registers runtime runsc-overlay (${LAUNCHER})`);
+    expect(status.containerd).toMatch(/^warn: containerd's configuration has no runtime runsc-overlay .+: run runsc-overlay-ctl install containerd/);
+  });
+
+  it.each([
+    ["a malformed config.toml", { broken: "[runsc\n" }, "config", /^fail: config .+ is not valid TOML/],
+    ["--file-access=shared in runsc.flags", { flags: ["--file-access=shared"] }, "overlay", /^fail: --file-access=shared \(from runsc\.flags in .+\) conflicts with --overlay2=root:self/],
+    ["a runsc that does not exist", { runsc: "/nonexistent/runsc" }, "runsc", /^fail: runsc\.path = "\/nonexistent\/runsc" in .+: does not exist/],
+    ["an unknown flag in runsc.flags", { flags: ["--no-such-flag"] }, "overlay", /^fail: runsc\.flags entry "--no-such-flag" .+: runsc 0\.0~20240729\.0 has no global flag --no-such-flag/],
+    ["a fallback dir no container can write", { runsc: RUNSC["20221219"], extra: '[overlay]\nfallback_dir = "/proc/filestore"' }, "fallback dir", /^fail: \/proc\/filestore: \/proc is not writable/],
+    ["Docker runtimeArgs that conflict", { daemonJson: { runtimes: { "runsc-overlay": { path: LAUNCHER, runtimeArgs: ["--file-access=shared"] } } } }, "docker runtimeArgs", /^fail: --file-access=shared \(from the caller's command line/],
+    ["Docker registered with runsc itself", { daemonJson: { runtimes: { "runsc-overlay": { path: RUNSC["20240729"] } } } }, "docker", /^fail: .+ has path .+runsc, which is not runsc-overlay's launcher/],
+    ["containerd's config that is not TOML", { containerdToml: "version = \n" }, "containerd", /^fail: .+containerd\.toml is not valid TOML/],
+  ])("fails %s, and exits 1", async (_, setup, check, message) => {
+    const { exitCode, ok, status } = await doctor(setup);
+    expect(status[check]).toMatch(message);
+    expect([exitCode, ok]).toEqual([1, false]);
+  });
+
+  it.each([
+    ["a runsc without self", { runsc: RUNSC["20221219"] }, "overlay", /^warn: --overlay2=root:\/.+: runsc 0\.0~20221219\.0 has no `self` medium/],
+    ["an overlay flag in Docker runtimeArgs", { daemonJson: { runtimes: { "runsc-overlay": { path: LAUNCHER, runtimeArgs: ["--overlay2=root:memory"] } } } }, "docker runtimeArgs", /^warn: --overlay2=root:memory is replaced by runsc-overlay's --overlay2=root:self: remove it/],
+    ["Docker without the runtime", { daemonJson: { debug: true } }, "docker", /^warn: .+daemon\.json does not register runtime runsc-overlay: run runsc-overlay-ctl install docker/],
+    ["containerd's rootfs on tmpfs", { containerdToml: 'version = 2\nroot = "/dev/shm"\n' }, "containerd rootfs", /^warn: \/dev\/shm is on tmpfs: root:self filestores there use RAM/],
+  ])("warns of %s, and still exits 0", async (_, setup, check, message) => {
+    const { exitCode, status } = await doctor(setup);
+    expect(status[check]).toMatch(message);
+    expect(exitCode).toBe(0);
+  });
+});

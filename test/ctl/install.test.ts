@@ -1,0 +1,164 @@
+/**
+ * `runsc-overlay-ctl install|uninstall docker|containerd` on temporary files, through the installed
+ * CLI. No engine runs here (test/e2e registers with real ones): DOCKER_HOST names no socket.
+ */
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { parse } from "smol-toml";
+import { describe, expect, it } from "vitest";
+import { CTL, ENGINE_BIN, LAUNCHER, RUNSC } from "../helpers/paths.js";
+import { workdir } from "../helpers/runtime.js";
+
+const NO_ENGINE = { PATH: "/usr/bin:/bin", DOCKER_HOST: "unix:///nonexistent/docker.sock" };
+const WITH_CONTAINERD = { ...NO_ENGINE, PATH: `${ENGINE_BIN.join(":")}:/usr/bin:/bin` };
+
+const ctl = (args: string[], env: Record<string, string> = NO_ENGINE) => execa(CTL, args, { env, extendEnv: false, reject: false });
+
+/** Every file in dir with its bytes and mtime, to show that a command changed nothing. */
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir, { recursive: true, encoding: "utf8" }).sort().map((name) => {
+    const file = join(dir, name);
+    return [name, statSync(file).isFile() ? `${statSync(file).mtimeMs} ${readFileSync(file, "base64")}` : "dir"];
+  }));
+}
+
+describe("install docker", () => {
+  const ORIGINAL = '{\n  "log-level": "warn",\n  "runtimes": {\n    "runsc": { "path": "/usr/bin/runsc" }\n  }\n}\n';
+
+  it("adds the runtime, keeps every other key, backs up the old file, and does nothing the second time", async () => {
+    const dir = workdir("ctl-docker");
+    const file = join(dir, "daemon.json");
+    writeFileSync(file, ORIGINAL, { mode: 0o600 });
+    const first = await ctl(["install", "docker", "--config-file", file, "--runtime-arg", "--network=none", "--default"]);
+    expect(first.exitCode).toBe(0);
+    expect(first.stderr).toContain(`registered runtime runsc-overlay (${LAUNCHER}) in ${file}`);
+    expect(first.stderr).toContain("no dockerd is listening on /nonexistent/docker.sock");
+    expect(first.stdout).toBe("");
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({
+      "log-level": "warn",
+      "default-runtime": "runsc-overlay",
+      runtimes: { runsc: { path: "/usr/bin/runsc" }, "runsc-overlay": { path: LAUNCHER, runtimeArgs: ["--network=none"] } },
+    });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(`${file}.before-runsc-overlay`, "utf8")).toBe(ORIGINAL);
+
+    const before = snapshot(dir);
+    const second = await ctl(["install", "docker", "--config-file", file, "--runtime-arg", "--network=none", "--default"]);
+    expect(second.exitCode).toBe(0);
+    expect(second.stderr).toContain("already registers runtime runsc-overlay as asked: nothing to change");
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("creates a missing file", async () => {
+    const file = join(workdir("ctl-docker"), "docker/daemon.json");
+    expect((await ctl(["install", "docker", "--config-file", file])).exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ runtimes: { "runsc-overlay": { path: LAUNCHER } } });
+  });
+
+  it("prints the result of --dry-run and writes nothing", async () => {
+    const dir = workdir("ctl-docker");
+    const file = join(dir, "daemon.json");
+    writeFileSync(file, ORIGINAL);
+    const before = snapshot(dir);
+    const result = await ctl(["install", "docker", "--config-file", file, "--dry-run"]);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout).runtimes["runsc-overlay"]).toEqual({ path: LAUNCHER });
+    expect(snapshot(dir)).toEqual(before);
+    expect((await ctl(["install", "docker", "--config-file", join(dir, "absent.json"), "--dry-run"])).exitCode).toBe(0);
+    expect(existsSync(join(dir, "absent.json"))).toBe(false);
+  });
+
+  it.each([
+    ["invalid JSON", '{"debug": true,,}', [], /daemon\.json is not valid JSON \(PropertyNameExpected at line 1, column 16\): fix it first; nothing was changed/],
+    ["a runtime path that is runsc itself", "{}", ["--runtime", RUNSC["20240729"]], /--runtime .+\/runsc is not runsc-overlay's launcher/],
+  ])("refuses %s and leaves the file untouched", async (_, text, args, message) => {
+    const dir = workdir("ctl-docker");
+    const file = join(dir, "daemon.json");
+    writeFileSync(file, text);
+    const before = snapshot(dir);
+    const result = await ctl(["install", "docker", "--config-file", file, ...args]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("is undone by uninstall docker", async () => {
+    const file = join(workdir("ctl-docker"), "daemon.json");
+    writeFileSync(file, ORIGINAL);
+    await ctl(["install", "docker", "--config-file", file, "--default"]);
+    const result = await ctl(["uninstall", "docker", "--config-file", file]);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(JSON.parse(ORIGINAL));
+    expect((await ctl(["uninstall", "docker", "--config-file", file])).stderr).toContain("does not register runtime runsc-overlay: nothing to remove");
+  });
+});
+
+describe("install containerd", () => {
+  const V2 = `version = 2\n# mine\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n`;
+  const V3 = `version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = false\n`;
+
+  it.each([
+    ["2", V2, "io.containerd.grpc.v1.cri", true, WITH_CONTAINERD],
+    ["3", V3, "io.containerd.cri.v1.runtime", false, NO_ENGINE],
+  ] as const)("adds a version %s drop-in with runc's SystemdCgroup, one import line, and nothing the second time", async (version, text, plugin, systemd, env) => {
+    const dir = workdir("ctl-containerd");
+    const file = join(dir, "config.toml");
+    const dropIn = join(dir, "conf.d/runsc-overlay.toml");
+    writeFileSync(file, text);
+    const first = await ctl(["install", "containerd", "--config", file], env);
+    expect(first.exitCode).toBe(0);
+    expect(first.stderr).toContain(`registered runtime runsc-overlay (${LAUNCHER}) for containerd: ${dropIn}, imported by ${file}`);
+    expect(first.stderr).toContain("restart it (systemctl restart containerd)");
+    expect(readFileSync(file, "utf8")).toBe(text.replace(/^version = \d\n/, (line) => `${line}imports = [${JSON.stringify(dropIn)}]\n`));
+    expect(parse(readFileSync(dropIn, "utf8"))).toEqual({
+      version: Number(version),
+      plugins: { [plugin]: { containerd: { runtimes: { "runsc-overlay": { runtime_type: "io.containerd.runc.v2", options: { BinaryName: LAUNCHER, SystemdCgroup: systemd } } } } } },
+    });
+    if (env === WITH_CONTAINERD) expect(first.stderr).toContain(`containerd config dump shows runtime runsc-overlay with BinaryName ${LAUNCHER}`);
+
+    const before = snapshot(dir);
+    const second = await ctl(["install", "containerd", "--config", file], env);
+    expect(second.stderr).toContain("nothing to change");
+    expect(snapshot(dir)).toEqual(before);
+
+    expect((await ctl(["uninstall", "containerd", "--config", file], env)).exitCode).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe(text);
+    expect(existsSync(dropIn)).toBe(false);
+  });
+
+  it("creates a missing config.toml in the version the installed containerd reads, and uninstall removes it", async () => {
+    const dir = workdir("ctl-containerd");
+    const file = join(dir, "config.toml");
+    expect((await ctl(["install", "containerd", "--config", file], WITH_CONTAINERD)).exitCode).toBe(0);
+    expect(parse(readFileSync(file, "utf8"))).toEqual({ version: 2, imports: [join(dir, "conf.d/runsc-overlay.toml")] });
+    expect((await ctl(["uninstall", "containerd", "--config", file], WITH_CONTAINERD)).exitCode).toBe(0);
+    expect(readdirSync(dir)).toEqual(["conf.d"]);
+  });
+
+  it("prints the drop-in and the main file on --dry-run and writes nothing", async () => {
+    const dir = workdir("ctl-containerd");
+    const file = join(dir, "config.toml");
+    writeFileSync(file, V2);
+    const before = snapshot(dir);
+    const result = await ctl(["install", "containerd", "--config", file, "--dry-run"]);
+    expect(result.stdout).toContain(`# ${join(dir, "conf.d/runsc-overlay.toml")}\n`);
+    expect(result.stdout).toContain(`BinaryName = "${LAUNCHER}"`);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it.each([
+    ["invalid TOML", "version = 2\n[plugins\n", NO_ENGINE, /config\.toml is not valid TOML .+nothing was changed/],
+    ["a version 1 file", "[plugins.cri]\n", NO_ENGINE, /has no version line, so containerd reads it as version 1/],
+    ["a version 3 file that containerd 1.6 cannot read", V3, WITH_CONTAINERD, /containerd config dump shows no runtime runsc-overlay: this containerd does not read config version 3/],
+  ])("refuses %s", async (_, text, env, message) => {
+    const dir = workdir("ctl-containerd");
+    const file = join(dir, "config.toml");
+    writeFileSync(file, text);
+    const before = snapshot(dir);
+    const result = await ctl(["install", "containerd", "--config", file], env);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(message);
+    if (env === NO_ENGINE) expect(snapshot(dir)).toEqual(before);
+  });
+});
