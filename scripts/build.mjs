@@ -2,6 +2,7 @@
 // on a call) and one esbuild bundle (so no module graph is resolved on a call); and, apart from it,
 // the bundle of the management CLI, whose commander and execa the per-call path never loads.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
@@ -23,18 +24,26 @@ writeFileSync(
 );
 
 mkdirSync(join(root, "dist"), { recursive: true });
-await esbuild.build({
-  entryPoints: { runtime: join(root, "src/runtime/main.ts"), ctl: join(root, "src/ctl/main.ts") },
-  outdir: join(root, "dist"),
-  outExtension: { ".js": ".mjs" },
+const common = {
   bundle: true,
   platform: "node",
-  format: "esm",
   target: "node22",
   minify: true,
   legalComments: "none",
   // jsonc-parser's CommonJS entry is UMD, whose require() calls esbuild cannot follow; its ESM one is plain.
   mainFields: ["module", "main"],
-  // Bundled CommonJS (ajv's runtime helpers) calls require(); give the ESM bundle one.
+};
+// The per-call path is CommonJS: an ES module's named imports of node:fs evaluate every lazy export
+// of fs (streams, promises, readline), which costs milliseconds on every call. pino stays out of it,
+// in a package of its own beside it that require("pino") finds, compiled only when there is a line to log.
+await esbuild.build({ ...common, entryPoints: [join(root, "src/runtime/main.ts")], outfile: join(root, "dist/runtime.cjs"), format: "cjs", external: ["pino"] });
+await esbuild.build({ ...common, entryPoints: [createRequire(import.meta.url).resolve("pino")], outfile: join(root, "dist/node_modules/pino/index.cjs"), format: "cjs" });
+writeFileSync(join(root, "dist/node_modules/pino/package.json"), `${JSON.stringify({ name: "pino", main: "index.cjs" })}\n`);
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, "src/ctl/main.ts")],
+  outfile: join(root, "dist/ctl.mjs"),
+  format: "esm",
+  // Bundled CommonJS (ajv's runtime helpers, commander) calls require(); give the ESM bundle one.
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
 });

@@ -96,7 +96,7 @@ export function scanLogFlags(argv: readonly string[]): GlobalFlag[] {
 }
 
 /** The subcommands that read a bundle and decide the root container's overlay. */
-const BUNDLE_SUBCOMMANDS = new Set(["create", "run", "restore"]);
+export const BUNDLE_SUBCOMMANDS = new Set(["create", "run", "restore"]);
 
 /**
  * For a create/run/restore call, its bundle argument: the last `--bundle`, `-bundle` or `-b` among the

@@ -12,15 +12,36 @@ export const STANDARD_DIRS = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", 
 export const LAUNCHER_MARKER = "runsc-overlay launcher";
 
 export function locateRunsc(configured: string, configFile: string, env: NodeJS.ProcessEnv, standardDirs = STANDARD_DIRS): string {
+  return searchRunsc(configured, configFile, env, standardDirs).runsc;
+}
+
+export interface RunscSearch {
+  runsc: string;
+  /** The PATH searched, or undefined where runsc.path named the binary. */
+  path: string | undefined;
+  /** Candidates passed over before it: absent, or a runsc-overlay launcher. */
+  passed: { candidate: string; launcher: boolean }[];
+  /** A candidate passed over for another reason (not executable, a directory): the search is fragile. */
+  unusable: boolean;
+}
+
+export function searchRunsc(configured: string, configFile: string, env: NodeJS.ProcessEnv, standardDirs = STANDARD_DIRS): RunscSearch {
   if (configured !== "") {
     const problem = unusable(configured);
     if (problem) throw new Refusal(`runsc.path = "${configured}" in ${configFile}: ${problem}`);
-    return configured;
+    return { runsc: configured, path: undefined, passed: [], unusable: false };
   }
   const dirs = [...(env.PATH ?? "").split(delimiter).filter((dir) => dir.startsWith("/")), ...standardDirs];
   const tried = [...new Set(dirs)].map((dir) => join(dir, "runsc"));
-  const found = tried.find((candidate) => unusable(candidate) === undefined && !isLauncher(candidate));
-  if (found) return found;
+  const passed: RunscSearch["passed"] = [];
+  let fragile = false;
+  for (const candidate of tried) {
+    const problem = unusable(candidate);
+    if (problem === undefined && !isLauncher(candidate)) return { runsc: candidate, path: env.PATH ?? "", passed, unusable: fragile };
+    if (problem === "does not exist") passed.push({ candidate, launcher: false });
+    else if (problem === undefined) passed.push({ candidate, launcher: true });
+    else fragile = true;
+  }
   throw new Refusal(
     `runsc not found (tried ${tried.join(", ")}): install gVisor's runsc or set runsc.path in ${configFile}`,
   );

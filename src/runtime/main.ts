@@ -12,6 +12,7 @@ import { scanLogFlags } from "./argv.js";
 import { rewriteBundle } from "./bundle.js";
 import { makeDirs } from "./dirs.js";
 import { Refusal, describe } from "./errors.js";
+import { refreshFastPath } from "./fast-path.js";
 import { execArgv, planCall, type Seen } from "./pipeline.js";
 import type { Note } from "./plan.js";
 import { callerLog, logNotes, reportRefusal } from "./report.js";
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
       for (const dir of plan.dirs) makeDirs(dir, 0o700);
       if (plan.bundleEdit) rewriteBundle(plan.bundleEdit.bundle, plan.bundleEdit.text);
     }
+    if (plan.kind === "exec" && process.env.RUNSC_OVERLAY_FRAGMENT) keepFastPathQuietly(process.env.RUNSC_OVERLAY_FRAGMENT, seen);
     writeSync(1, toShell(plan));
     await logNotes(notes, ownLog().file, ownLog().level, { argv });
     return 0;
@@ -40,4 +42,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+/** The fast path only saves time: a cache that cannot be written never fails a call. */
+function keepFastPathQuietly(fragment: string, seen: Seen): void {
+  try {
+    refreshFastPath(fragment, seen);
+  } catch {
+    // The next call plans in Node again.
+  }
+}
+
+// A CommonJS bundle (see scripts/build.mjs): no top-level await.
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

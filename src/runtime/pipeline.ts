@@ -7,7 +7,7 @@ import type { Config } from "../schema/config.schema.js";
 import { type ParsedArgv, bundleArg, parseArgv } from "./argv.js";
 import { type Capabilities, flagSyntax } from "./capabilities.js";
 import { loadConfig } from "./config.js";
-import { locateRunsc } from "./locate.js";
+import { type RunscSearch, searchRunsc } from "./locate.js";
 import { type Plan, makePlan } from "./plan.js";
 import { type Bundle, readBundle } from "./bundle.js";
 import { capabilitiesOf } from "./probe.js";
@@ -16,6 +16,7 @@ export interface Seen {
   configFile?: string;
   config?: Config;
   runsc?: string;
+  search?: RunscSearch;
   caps?: Capabilities;
   parsed?: ParsedArgv;
   bundle?: Bundle;
@@ -24,7 +25,8 @@ export interface Seen {
 export function planCall(argv: string[], env: NodeJS.ProcessEnv, cwd: string, seen: Seen = {}): Plan {
   const { file: configFile, config } = loadConfig(env);
   Object.assign(seen, { configFile, config });
-  const runsc = (seen.runsc = locateRunsc(config.runsc.path, configFile, env));
+  const search = (seen.search = searchRunsc(config.runsc.path, configFile, env));
+  const runsc = (seen.runsc = search.runsc);
   const caps = (seen.caps = capabilitiesOf(runsc, config.cache.dir));
   const parsed = (seen.parsed = parseArgv(argv, flagSyntax(caps)));
   const bundleDir = bundleArg(argv, parsed);

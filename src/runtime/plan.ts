@@ -46,6 +46,25 @@ export interface PlanInput {
 /** Global flags runsc-overlay owns: the caller's are removed, ours inserted. */
 const OVERLAY_FLAGS = new Set(["overlay2", "overlay"]);
 
+/** The caller's global flags that the plan looks at: with none of them, the plan ignores the caller's flags. */
+export const JUDGED_FLAGS = [...OVERLAY_FLAGS, "file-access"];
+
+/** What every call of a given config and runsc gets, whatever else its command line says. */
+export interface GlobalPlan {
+  /** Our global flags, inserted before the subcommand: runsc.flags, then --overlay2. */
+  inserted: string[];
+  dirs: string[];
+  notes: Note[];
+}
+
+export function globalPlan(config: Config, configFile: string, caps: Capabilities, callerFlags: GlobalFlag[]): GlobalPlan {
+  const overlay = planOverlay(config, configFile, caps);
+  const ours = configFlags(config, configFile, caps);
+  checkFileAccess(callerFlags, ours, overlay.value ?? caps.overlay2?.default ?? "none", configFile);
+  const inserted = [...ours.map((flag) => flag.text), ...(overlay.value === undefined ? [] : [`--overlay2=${overlay.value}`])];
+  return { inserted, dirs: overlay.dirs, notes: overlay.notes };
+}
+
 export function makePlan({ argc, parsed, config, configFile, runsc, caps, bundle }: PlanInput): Plan {
   const callerWords = (from: number, to: number): { arg: number }[] => Array.from({ length: to - from }, (_, i) => ({ arg: from + i }));
   const untouched: Plan = { kind: "exec", words: [{ text: runsc }, ...callerWords(0, argc)], dirs: [], bundleEdit: undefined, notes: [] };
@@ -54,12 +73,8 @@ export function makePlan({ argc, parsed, config, configFile, runsc, caps, bundle
   if (parsed.subcommand === "features") {
     return caps.features ? untouched : { kind: "print", text: featuresDocument(caps) };
   }
-  const overlay = planOverlay(config, configFile, caps);
-  const ours = configFlags(config, configFile, caps);
-  checkFileAccess(parsed.flags, ours, overlay.value ?? caps.overlay2?.default ?? "none", configFile);
-
+  const global = globalPlan(config, configFile, caps, parsed.flags);
   const removed = new Set(parsed.flags.filter((flag) => OVERLAY_FLAGS.has(flag.name)).flatMap((flag) => [flag.index, flag.index + flag.words - 1]));
-  const inserted = [...ours.map((flag) => flag.text), ...(overlay.value === undefined ? [] : [`--overlay2=${overlay.value}`])];
   const edit = bundle && config.overlay.annotations === "enforce" ? stripAnnotations(bundle.text, OVERLAY_ANNOTATIONS) : undefined;
   const stripped = edit !== undefined && edit.removed.length > 0;
   return {
@@ -67,13 +82,13 @@ export function makePlan({ argc, parsed, config, configFile, runsc, caps, bundle
     words: [
       { text: runsc },
       ...callerWords(0, parsed.insertAt).filter((word) => !removed.has(word.arg)),
-      ...inserted.map((text) => ({ text })),
+      ...global.inserted.map((text) => ({ text })),
       ...callerWords(parsed.insertAt, argc),
     ],
-    dirs: overlay.dirs,
+    dirs: global.dirs,
     bundleEdit: stripped ? { bundle: bundle!, text: edit.text } : undefined,
     notes: [
-      ...overlay.notes,
+      ...global.notes,
       ...(stripped ? [{ level: "warn" as const, msg: `removed ${edit.removed.join(", ")} from ${bundle!.file} (overlay.annotations = "enforce")` }] : []),
     ],
   };

@@ -47,10 +47,15 @@ export function reportRefusal(message: string, log: CallerLog): void {
 
 const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
 
+/** The notes that runsc-overlay's own log takes, at its level. */
+export function due(notes: readonly Note[], file: string, level: keyof typeof LEVELS): Note[] {
+  return file === "" ? [] : notes.filter((note) => LEVELS[note.level] >= LEVELS[level]);
+}
+
 /** runsc-overlay's own log file, through pino, loaded only when there is something to log. */
 export async function logNotes(notes: readonly Note[], file: string, level: keyof typeof LEVELS, context: object): Promise<void> {
-  const due = notes.filter((note) => LEVELS[note.level] >= LEVELS[level]);
-  if (file === "" || due.length === 0) return;
+  const lines = due(notes, file, level);
+  if (lines.length === 0) return;
   let fd: number;
   try {
     // No mkdir: the log directory is the administrator's to make.
@@ -61,7 +66,7 @@ export async function logNotes(notes: readonly Note[], file: string, level: keyo
   try {
     const { pino } = await import("pino");
     const logger = pino({ level, base: { pid: process.pid, ...context }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd, sync: true }));
-    for (const note of due) logger[note.level](note.msg);
+    for (const note of lines) logger[note.level](note.msg);
   } catch {
     // Nor does one that fails half-way.
   } finally {

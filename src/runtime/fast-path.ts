@@ -1,0 +1,151 @@
+/**
+ * The fast path: a shell fragment that plans, without Node, the calls that read no bundle.
+ *
+ * Such a call's plan depends only on the argv, the config and the runsc binary: our flags go in front
+ * of the subcommand, whatever else the command line says (see globalPlan). So once Node has planned
+ * one call for a config and a runsc, it writes this fragment, and the launcher sources it on every
+ * later call. The fragment first checks that nothing it was made from has changed (the config file's
+ * and runsc's identity, PATH where runsc was searched for, the filestore directory), then walks the
+ * global flags the way argv.ts does, and execs runsc itself. Anything it is not sure of (a bundle
+ * call, `features`, a flag it does not know, one of the flags the plan judges, a changed input) makes
+ * it return to the launcher, which runs Node. test/runtime/fast-path.test.ts runs every command line
+ * of the plan table through both paths.
+ */
+import { type BigIntStats, readFileSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { replaceFile } from "../shared/replace-file.js";
+import { BUNDLE_SUBCOMMANDS, type FlagSyntax } from "./argv.js";
+import { flagSyntax } from "./capabilities.js";
+import type { Seen } from "./pipeline.js";
+import { due } from "./report.js";
+import { makeDirs } from "./dirs.js";
+import { type GlobalPlan, JUDGED_FLAGS, globalPlan } from "./plan.js";
+import { quote } from "./shell.js";
+
+export interface FastPathInput {
+  /** The files the plan was made from, with their identity as `stat -L -c '%d:%i:%s:%.9Y:%.9Z'` prints it. */
+  identities: { file: string; identity: string }[];
+  /** Files that must still not exist: the config file, where absent, and runsc candidates passed over. */
+  absent: string[];
+  /** The PATH runsc was searched in, or undefined where runsc.path names it. */
+  path: string | undefined;
+  stat: string;
+  runsc: string;
+  syntax: FlagSyntax;
+  global: GlobalPlan;
+  /** Subcommands Node must see (bundle calls, `features`). */
+  nodeSubcommands: readonly string[];
+  /** Caller flags Node must see (the plan judges them). */
+  nodeFlags: readonly string[];
+}
+
+export function fastPathFragment(input: FastPathInput): string {
+  const { identities, absent, path, stat, runsc, syntax, global, nodeSubcommands, nodeFlags } = input;
+  const spellings = (names: Iterable<string>, suffix = "") => [...names].flatMap((name) => [`--${name}`, `-${name}`]).map((word) => casePattern(word) + suffix).join("|");
+  const valued = [...syntax.valued].filter((name) => !nodeFlags.includes(name));
+  const booleans = [...syntax.booleans].filter((name) => !nodeFlags.includes(name));
+  const lines = [
+    "# runsc-overlay fast path, written by the runtime (src/runtime/fast-path.ts); sourced by the launcher.",
+    ...(path === undefined ? [] : [`[ "$PATH" = ${quote(path)} ] || return 0`]),
+    ...absent.map((file) => `[ ! -e ${quote(file)} ] || return 0`),
+    `[ "$(${quote(stat)} -L -c '%d:%i:%s:%.9Y:%.9Z' -- ${identities.map((id) => quote(id.file)).join(" ")} 2>/dev/null)" = ${quote(identities.map((id) => id.identity).join("\n"))} ] || return 0`,
+    ...global.dirs.map((dir) => `[ -d ${quote(dir)} ] || return 0`),
+    // Go's flag rules, as in argv.ts: flags until the first word that is not one, or after `--`.
+    "at=0 value= dashdash= sub=",
+    "for word do",
+    '  if [ -n "$dashdash" ]; then sub=$word; break; fi',
+    '  if [ -n "$value" ]; then value= at=$((at + 1)); continue; fi',
+    '  case $word in',
+    "    --) dashdash=1; continue ;;",
+    ...(valued.length > 0 ? [`    ${spellings(valued)}) value=1 ;;`, `    ${spellings(valued, "=*")}) ;;`] : []),
+    ...(booleans.length > 0 ? [`    ${spellings(booleans)}|${spellings(booleans, "=*")}) ;;`] : []),
+    "    -?*) return 0 ;;",
+    "    *) sub=$word; break ;;",
+    "  esac",
+    "  at=$((at + 1))",
+    "done",
+    // No subcommand, a flag missing its value, or a call Node must plan.
+    '[ -n "$dashdash$sub" ] && [ -z "$value" ] || return 0',
+    '[ -n "$dashdash" ] && [ "$#" -le $((at + 1)) ] && return 0',
+    `case $sub in ${nodeSubcommands.map(casePattern).join("|")}) return 0 ;; esac`,
+    "n=0 total=$#",
+    "for word do",
+    `  [ "$n" = "$at" ] && set -- "$@" ${global.inserted.map(quote).join(" ")}`,
+    '  set -- "$@" "$word"',
+    "  n=$((n + 1))",
+    "done",
+    'shift "$total"',
+    `exec ${quote(runsc)} "$@"`,
+    "",
+  ];
+  return lines.join("\n");
+}
+
+/** A word as a literal `case` pattern: quoted unless it has nothing special there. */
+function casePattern(word: string): string {
+  return /^[\w.-]+$/.test(word) ? word : quote(word);
+}
+
+/** `stat`, for the fragment's identity check: the one command it runs. */
+const STAT = ["/usr/bin/stat", "/bin/stat"];
+
+/** A file whose identity changed this recently may change again within the same timestamp (racy git). */
+const RACY_NS = 2_000_000_000n;
+
+/** `stat -L -c '%d:%i:%s:%.9Y:%.9Z'` of a file, from Node's own stat. */
+export function identity(st: BigIntStats): string {
+  const time = (ns: bigint) => `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, "0")}`;
+  return `${st.dev}:${st.ino}:${st.size}:${time(st.mtimeNs)}:${time(st.ctimeNs)}`;
+}
+
+/**
+ * Writes the fragment to `fragment` unless it already holds it. Gives up, leaving the next call to
+ * Node, wherever the inputs cannot be pinned down: no `stat`, a file that changed a moment ago.
+ */
+export function keepFastPath(fragment: string, files: string[], input: Omit<FastPathInput, "identities" | "stat">): void {
+  const stat = STAT.find((candidate) => statSync(candidate, { throwIfNoEntry: false }));
+  if (stat === undefined) return;
+  const stats = files.map((file) => ({ file, st: statSync(file, { bigint: true }) }));
+  const wallNs = BigInt(Date.now()) * 1_000_000n;
+  if (stats.some(({ st }) => wallNs - st.ctimeNs < RACY_NS)) return;
+  const text = fastPathFragment({ ...input, stat, identities: stats.map(({ file, st }) => ({ file, identity: identity(st) })) });
+  let old: string | undefined;
+  try {
+    old = readFileSync(fragment, "utf8");
+  } catch {
+    old = undefined;
+  }
+  if (old === text) return;
+  makeDirs(dirname(fragment), 0o700);
+  replaceFile(fragment, Buffer.from(text), 0o600);
+}
+
+/**
+ * After Node planned a call, keeps the fragment for this config and runsc, where every later call
+ * that reads no bundle would get the same plan from it: none where the plan logs (the fragment
+ * cannot), where runsc was found by a search it cannot repeat, or where the plan refuses every call.
+ */
+export function refreshFastPath(fragment: string, seen: Seen): void {
+  const { config, configFile, search, caps } = seen;
+  if (!config || !configFile || !search || !caps || search.unusable) return;
+  let global: GlobalPlan;
+  try {
+    global = globalPlan(config, configFile, caps, []);
+  } catch {
+    return;
+  }
+  const debugNote = { level: "debug" as const, msg: "" };
+  if (due([...global.notes, debugNote], config.log.file, config.log.level).length > 0) return;
+  const configExists = statSync(configFile, { throwIfNoEntry: false }) !== undefined;
+  const launchers = search.passed.filter((passed) => passed.launcher).map((passed) => passed.candidate);
+  const absent = [...(configExists ? [] : [configFile]), ...search.passed.filter((passed) => !passed.launcher).map((passed) => passed.candidate)];
+  keepFastPath(fragment, [...(configExists ? [configFile] : []), search.runsc, ...launchers], {
+    absent,
+    path: search.path,
+    runsc: search.runsc,
+    syntax: flagSyntax(caps),
+    global,
+    nodeSubcommands: [...BUNDLE_SUBCOMMANDS, "features"],
+    nodeFlags: JUDGED_FLAGS,
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * The per-call path. The launcher (bin/runsc-overlay) runs this with stdin on /dev/null and stdout on
+ * a pipe back to itself; it prints the shell that execs runsc, or reports a refusal and exits 1.
+ *
+ *   argv -> config -> runsc and its capabilities -> bundle -> plan -> (dirs, bundle edit) -> hand-over
+ *
+ * Node never creates its stdio stream objects: they would set O_NONBLOCK on file descriptions shared
+ * with the container (nodejs/node#42826). It writes to fds 1 and 2 with fs.writeSync only.
+ */
+import { writeSync } from "node:fs";
+import { scanLogFlags } from "./argv.js";
+import { rewriteBundle } from "./bundle.js";
+import { makeDirs } from "./dirs.js";
+import { Refusal, describe } from "./errors.js";
+import { execArgv, planCall, type Seen } from "./pipeline.js";
+import type { Note } from "./plan.js";
+import { callerLog, logNotes, reportRefusal } from "./report.js";
+import { toShell } from "./shell.js";
+
+export async function main(argv: string[]): Promise<number> {
+  const seen: Seen = {};
+  const notes: Note[] = [];
+  const ownLog = () => seen.config?.log ?? { file: "", level: "error" as const };
+  try {
+    const plan = planCall(argv, process.env, process.cwd(), seen);
+    if (plan.kind === "exec") {
+      notes.push(...plan.notes, { level: "debug", msg: `exec ${JSON.stringify(execArgv(plan, argv))}` });
+      for (const dir of plan.dirs) makeDirs(dir, 0o700);
+      if (plan.bundleEdit) rewriteBundle(plan.bundleEdit.bundle, plan.bundleEdit.text);
+    }
+    writeSync(1, toShell(plan));
+    await logNotes(notes, ownLog().file, ownLog().level, { argv });
+    return 0;
+  } catch (error) {
+    const message = error instanceof Refusal ? error.message : `internal error: ${describe(error)}`;
+    const flags = seen.parsed && seen.parsed.kind !== "invalid" ? seen.parsed.flags : scanLogFlags(argv);
+    reportRefusal(message, callerLog(flags));
+    await logNotes([...notes, { level: "error", msg: message }], ownLog().file, ownLog().level, { argv });
+    return 1;
+  }
+}
+
