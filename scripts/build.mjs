@@ -36,7 +36,26 @@ const common = {
 // The per-call path is CommonJS: an ES module's named imports of node:fs evaluate every lazy export
 // of fs (streams, promises, readline), which costs milliseconds on every call. pino stays out of it,
 // in a package of its own beside it that require("pino") finds, compiled only when there is a line to log.
-await esbuild.build({ ...common, entryPoints: [join(root, "src/runtime/main.ts")], outfile: join(root, "dist/runtime.cjs"), format: "cjs", external: ["pino"] });
+// jsonc-parser declares no sideEffects, so esbuild would keep its formatter, whose module builds
+// hundreds of indentation strings at load, on every call; the runtime uses only its parser.
+const jsoncParserIsPure = {
+  name: "jsonc-parser-is-pure",
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData?.pure || !(args.path === "jsonc-parser" || args.importer.includes("/node_modules/jsonc-parser/"))) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { pure: true } });
+      return { ...resolved, sideEffects: false };
+    });
+  },
+};
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, "src/runtime/main.ts")],
+  outfile: join(root, "dist/runtime.cjs"),
+  format: "cjs",
+  external: ["pino"],
+  plugins: [jsoncParserIsPure],
+});
 await esbuild.build({ ...common, entryPoints: [createRequire(import.meta.url).resolve("pino")], outfile: join(root, "dist/node_modules/pino/index.cjs"), format: "cjs" });
 writeFileSync(join(root, "dist/node_modules/pino/package.json"), `${JSON.stringify({ name: "pino", main: "index.cjs" })}\n`);
 await esbuild.build({

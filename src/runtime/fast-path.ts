@@ -4,26 +4,25 @@
  * Such a call's plan depends only on the argv, the config and the runsc binary: our flags go in front
  * of the subcommand, whatever else the command line says (see globalPlan). So once Node has planned
  * one call for a config and a runsc, it writes this fragment, and the launcher sources it on every
- * later call. The fragment first checks that nothing it was made from has changed (the config file's
- * and runsc's identity, PATH where runsc was searched for, the filestore directory), then walks the
- * global flags the way argv.ts does, and execs runsc itself. Anything it is not sure of (a bundle
+ * later call. The fragment walks the global flags the way argv.ts does, checks that nothing it was
+ * made from has changed (the config file's and runsc's identity, PATH where runsc was searched for,
+ * the filestore directory), and execs runsc itself. Anything it is not sure of (a bundle
  * call, `features`, a flag it does not know, one of the flags the plan judges, a changed input) makes
  * it return to the launcher, which runs Node. test/runtime/fast-path.test.ts runs every command line
  * of the plan table through both paths.
  */
-import { type BigIntStats, readFileSync, statSync } from "node:fs";
-import { dirname } from "node:path";
-import { replaceFile } from "../shared/replace-file.js";
+import { readFileSync, statSync } from "node:fs";
 import { BUNDLE_SUBCOMMANDS, type FlagSyntax } from "./argv.js";
 import { flagSyntax } from "./capabilities.js";
 import type { Seen } from "./pipeline.js";
 import { due } from "./report.js";
-import { makeDirs } from "./dirs.js";
+import { writeCache } from "./cache-file.js";
+import { STAT_FORMAT, settledIdentity } from "./identity.js";
 import { type GlobalPlan, JUDGED_FLAGS, globalPlan } from "./plan.js";
 import { quote } from "./shell.js";
 
 export interface FastPathInput {
-  /** The files the plan was made from, with their identity as `stat -L -c '%d:%i:%s:%.9Y:%.9Z'` prints it. */
+  /** The files the plan was made from, with their identity (identity.ts). */
   identities: { file: string; identity: string }[];
   /** Files that must still not exist: the config file, where absent, and runsc candidates passed over. */
   absent: string[];
@@ -46,10 +45,6 @@ export function fastPathFragment(input: FastPathInput): string {
   const booleans = [...syntax.booleans].filter((name) => !nodeFlags.includes(name));
   const lines = [
     "# runsc-overlay fast path, written by the runtime (src/runtime/fast-path.ts); sourced by the launcher.",
-    ...(path === undefined ? [] : [`[ "$PATH" = ${quote(path)} ] || return 0`]),
-    ...absent.map((file) => `[ ! -e ${quote(file)} ] || return 0`),
-    `[ "$(${quote(stat)} -L -c '%d:%i:%s:%.9Y:%.9Z' -- ${identities.map((id) => quote(id.file)).join(" ")} 2>/dev/null)" = ${quote(identities.map((id) => id.identity).join("\n"))} ] || return 0`,
-    ...global.dirs.map((dir) => `[ -d ${quote(dir)} ] || return 0`),
     // Go's flag rules, as in argv.ts: flags until the first word that is not one, or after `--`.
     "at=0 value= dashdash= sub=",
     "for word do",
@@ -68,6 +63,11 @@ export function fastPathFragment(input: FastPathInput): string {
     '[ -n "$dashdash$sub" ] && [ -z "$value" ] || return 0',
     '[ -n "$dashdash" ] && [ "$#" -le $((at + 1)) ] && return 0',
     `case $sub in ${nodeSubcommands.map(casePattern).join("|")}) return 0 ;; esac`,
+    // Checked last, so that a call left to Node does not pay for the stat.
+    ...(path === undefined ? [] : [`[ "$PATH" = ${quote(path)} ] || return 0`]),
+    ...absent.map((file) => `[ ! -e ${quote(file)} ] || return 0`),
+    `[ "$(${quote(stat)} -L -c '${STAT_FORMAT}' -- ${identities.map((id) => quote(id.file)).join(" ")} 2>/dev/null)" = ${quote(identities.map((id) => id.identity).join("\n"))} ] || return 0`,
+    ...global.dirs.map((dir) => `[ -d ${quote(dir)} ] || return 0`),
     "n=0 total=$#",
     "for word do",
     `  [ "$n" = "$at" ] && set -- "$@" ${global.inserted.map(quote).join(" ")}`,
@@ -89,45 +89,29 @@ function casePattern(word: string): string {
 /** `stat`, for the fragment's identity check: the one command it runs. */
 const STAT = ["/usr/bin/stat", "/bin/stat"];
 
-/** A file whose identity changed this recently may change again within the same timestamp (racy git). */
-const RACY_NS = 2_000_000_000n;
-
-/** `stat -L -c '%d:%i:%s:%.9Y:%.9Z'` of a file, from Node's own stat. */
-export function identity(st: BigIntStats): string {
-  const time = (ns: bigint) => `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, "0")}`;
-  return `${st.dev}:${st.ino}:${st.size}:${time(st.mtimeNs)}:${time(st.ctimeNs)}`;
-}
-
 /**
  * Writes the fragment to `fragment` unless it already holds it. Gives up, leaving the next call to
  * Node, wherever the inputs cannot be pinned down: no `stat`, a file that changed a moment ago.
  */
-export function keepFastPath(fragment: string, files: string[], input: Omit<FastPathInput, "identities" | "stat">): void {
-  const stat = STAT.find((candidate) => statSync(candidate, { throwIfNoEntry: false }));
-  if (stat === undefined) return;
-  const stats = files.map((file) => ({ file, st: statSync(file, { bigint: true }) }));
-  const wallNs = BigInt(Date.now()) * 1_000_000n;
-  if (stats.some(({ st }) => wallNs - st.ctimeNs < RACY_NS)) return;
-  const text = fastPathFragment({ ...input, stat, identities: stats.map(({ file, st }) => ({ file, identity: identity(st) })) });
-  let old: string | undefined;
-  try {
-    old = readFileSync(fragment, "utf8");
-  } catch {
-    old = undefined;
-  }
-  if (old === text) return;
-  makeDirs(dirname(fragment), 0o700);
-  replaceFile(fragment, Buffer.from(text), 0o600);
-}
-
 /**
  * After Node planned a call, keeps the fragment for this config and runsc, where every later call
  * that reads no bundle would get the same plan from it: none where the plan logs (the fragment
- * cannot), where runsc was found by a search it cannot repeat, or where the plan refuses every call.
+ * cannot), where runsc was found by a search it cannot repeat, where an input changed a moment ago,
+ * or where the plan refuses every call. The fragment's first line names its inputs, so that a call
+ * whose inputs are unchanged spends one read, not the making of a fragment.
  */
 export function refreshFastPath(fragment: string, seen: Seen): void {
   const { config, configFile, search, caps } = seen;
-  if (!config || !configFile || !search || !caps || search.unusable) return;
+  const stat = STAT.find((candidate) => statSync(candidate, { throwIfNoEntry: false }));
+  if (!config || !configFile || !search || !caps || search.unusable || stat === undefined) return;
+  const configIdentity = settledIdentity(configFile);
+  const launchers = search.passed.filter((passed) => passed.launcher).map((passed) => passed.candidate);
+  const files = [...(configIdentity === "absent" ? [] : [configFile]), search.runsc, ...launchers];
+  const identities = files.map((file) => ({ file, identity: file === configFile ? configIdentity : settledIdentity(file) }));
+  if (identities.some((id) => id.identity === undefined || id.identity === "absent")) return;
+  const absent = [...(configIdentity === "absent" ? [configFile] : []), ...search.passed.filter((passed) => !passed.launcher).map((passed) => passed.candidate)];
+  const inputs = `# inputs: ${JSON.stringify({ version: 1, identities, absent, path: search.path })}\n`;
+  if (firstLine(fragment) === inputs) return;
   let global: GlobalPlan;
   try {
     global = globalPlan(config, configFile, caps, []);
@@ -136,16 +120,25 @@ export function refreshFastPath(fragment: string, seen: Seen): void {
   }
   const debugNote = { level: "debug" as const, msg: "" };
   if (due([...global.notes, debugNote], config.log.file, config.log.level).length > 0) return;
-  const configExists = statSync(configFile, { throwIfNoEntry: false }) !== undefined;
-  const launchers = search.passed.filter((passed) => passed.launcher).map((passed) => passed.candidate);
-  const absent = [...(configExists ? [] : [configFile]), ...search.passed.filter((passed) => !passed.launcher).map((passed) => passed.candidate)];
-  keepFastPath(fragment, [...(configExists ? [configFile] : []), search.runsc, ...launchers], {
+  const text = fastPathFragment({
+    identities: identities as { file: string; identity: string }[],
     absent,
     path: search.path,
+    stat,
     runsc: search.runsc,
     syntax: flagSyntax(caps),
     global,
     nodeSubcommands: [...BUNDLE_SUBCOMMANDS, "features"],
     nodeFlags: JUDGED_FLAGS,
   });
+  writeCache(fragment, inputs + text);
+}
+
+function firstLine(file: string): string | undefined {
+  try {
+    const text = readFileSync(file, "latin1");
+    return text.slice(0, text.indexOf("\n") + 1);
+  } catch {
+    return undefined;
+  }
 }

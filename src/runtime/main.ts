@@ -13,7 +13,7 @@ import { rewriteBundle } from "./bundle.js";
 import { makeDirs } from "./dirs.js";
 import { Refusal, describe } from "./errors.js";
 import { refreshFastPath } from "./fast-path.js";
-import { execArgv, planCall, type Seen } from "./pipeline.js";
+import { execArgv, planCache, planCall, type Seen } from "./pipeline.js";
 import type { Note } from "./plan.js";
 import { callerLog, logNotes, reportRefusal } from "./report.js";
 import { toShell } from "./shell.js";
@@ -29,7 +29,8 @@ async function main(argv: string[]): Promise<number> {
       for (const dir of plan.dirs) makeDirs(dir, 0o700);
       if (plan.bundleEdit) rewriteBundle(plan.bundleEdit.bundle, plan.bundleEdit.text);
     }
-    if (plan.kind === "exec" && process.env.RUNSC_OVERLAY_FRAGMENT) keepFastPathQuietly(process.env.RUNSC_OVERLAY_FRAGMENT, seen);
+    const cache = planCache(process.env);
+    if (plan.kind === "exec" && cache) keepFastPathQuietly(`${cache}.sh`, seen);
     writeSync(1, toShell(plan));
     await logNotes(notes, ownLog().file, ownLog().level, { argv });
     return 0;

@@ -23,7 +23,8 @@ export interface Seen {
 }
 
 export function planCall(argv: string[], env: NodeJS.ProcessEnv, cwd: string, seen: Seen = {}): Plan {
-  const { file: configFile, config } = loadConfig(env);
+  const cache = planCache(env);
+  const { file: configFile, config } = loadConfig(env, cache && `${cache}.json`);
   Object.assign(seen, { configFile, config });
   const search = (seen.search = searchRunsc(config.runsc.path, configFile, env));
   const runsc = (seen.runsc = search.runsc);
@@ -32,6 +33,14 @@ export function planCall(argv: string[], env: NodeJS.ProcessEnv, cwd: string, se
   const bundleDir = bundleArg(argv, parsed);
   const bundle = (seen.bundle = bundleDir === null ? undefined : readBundle(bundleDir, cwd));
   return makePlan({ argc: argv.length, parsed, config, configFile, runsc, caps, bundle });
+}
+
+/**
+ * Where the launcher keeps what it caches for this config (`<prefix>.sh`, the fast-path fragment;
+ * `<prefix>.json`, the parsed config), or undefined where it keeps nothing.
+ */
+export function planCache(env: NodeJS.ProcessEnv): string | undefined {
+  return env.RUNSC_OVERLAY_PLAN_CACHE || undefined;
 }
 
 /** The command line a plan execs, with the caller's words filled in. */

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadConfig, parseConfig } from "../../src/runtime/config.js";
 
 const F = "/etc/runsc-overlay/config.toml";
@@ -56,5 +56,40 @@ describe("loadConfig", () => {
 
   it("refuses a named file that does not exist", () => {
     expect(() => loadConfig({ RUNSC_OVERLAY_CONFIG: join(dir, "missing.toml") })).toThrow(/cannot read config .*missing\.toml \(named by RUNSC_OVERLAY_CONFIG\)/);
+  });
+});
+
+describe("loadConfig with the launcher's cache", () => {
+  const dir = mkdtempSync(join(tmpdir(), "rso-config-cache-"));
+  const later = () => vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 3_600_000 });
+  afterEach(() => vi.useRealTimers());
+
+  it("reads a settled file once, then its copy, until the file changes", () => {
+    const file = join(dir, "settled.toml");
+    const cache = join(dir, "plans/settled.json");
+    writeFileSync(file, '[overlay]\noverlay2 = "root:memory"\n');
+    later();
+    expect(loadConfig({ RUNSC_OVERLAY_CONFIG: file }, cache).config.overlay.overlay2).toBe("root:memory");
+    const copy = JSON.parse(readFileSync(cache, "utf8"));
+    expect(statSync(cache).mode & 0o777).toBe(0o600);
+    // What the next call reads is the copy: change it behind the file's back.
+    writeFileSync(cache, JSON.stringify({ ...copy, config: { ...copy.config, overlay: { ...copy.config.overlay, overlay2: "all:memory" } } }));
+    expect(loadConfig({ RUNSC_OVERLAY_CONFIG: file }, cache).config.overlay.overlay2).toBe("all:memory");
+    writeFileSync(file, '[overlay]\noverlay2 = "root:self"\n');
+    expect(loadConfig({ RUNSC_OVERLAY_CONFIG: file }, cache).config.overlay.overlay2).toBe("root:self");
+  });
+
+  it("keeps no copy of a file changed in the last 2 s, whose timestamp could come round again", () => {
+    const file = join(dir, "racy.toml");
+    writeFileSync(file, "");
+    loadConfig({ RUNSC_OVERLAY_CONFIG: file }, join(dir, "plans/racy.json"));
+    expect(existsSync(join(dir, "plans/racy.json"))).toBe(false);
+  });
+
+  it("still refuses a named file that does not exist", () => {
+    const file = join(dir, "gone.toml");
+    const cache = join(dir, "plans/gone.json");
+    writeFileSync(cache, JSON.stringify({ file, identity: "absent", config: parseConfig("", file) }));
+    expect(() => loadConfig({ RUNSC_OVERLAY_CONFIG: file }, cache)).toThrow(/cannot read config .*gone\.toml/);
   });
 });

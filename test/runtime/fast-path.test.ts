@@ -110,3 +110,20 @@ describe("the fast path plans every command line as Node does, or leaves it to N
     expect(answered).not.toContain(name);
   });
 });
+
+describe("a fragment whose inputs changed", () => {
+  const runscOf = (setup: Setup) => (parse(readFileSync(setup.config, "utf8")) as { runsc: { path: string } }).runsc.path;
+  it.each([
+    ["the config", (setup: Setup) => writeFileSync(setup.config, readFileSync(setup.config, "utf8").replace("[runsc]", '[runsc]\nflags = ["--debug"]')), ["--debug", "--overlay2=root:self", "state", "c1"]],
+    ["runsc", (setup: Setup) => writeFileSync(runscOf(setup), `${readFileSync(runscOf(setup), "utf8")}\n`), ["--overlay2=root:self", "state", "c1"]],
+  ] as const)("is not used once %s changes: Node plans the call", async (_, change, planned) => {
+    const setup = setUp("20240729", "");
+    await sleep(2100);
+    const normal = launcher(join(setup.dir, "normal"), { CACHE: join(setup.dir, "cache") });
+    await call(normal, setup, ["state", "seed"], join(setup.dir, "seed"));
+    expect(await call(setup.fastOnly, setup, ["state", "c1"], join(setup.dir, "before"))).toEqual(["--overlay2=root:self", "state", "c1"]);
+    change(setup);
+    expect(await call(setup.fastOnly, setup, ["state", "c1"], join(setup.dir, "fast-after"))).toBeUndefined();
+    expect(await call(normal, setup, ["state", "c1"], join(setup.dir, "after"))).toEqual(planned);
+  });
+});
