@@ -101,7 +101,7 @@ async function perCall(): Promise<void> {
   lines.push(`one call, against a runsc that does nothing (${rounds * 2} rounds)`);
   report("bareNodeMs", `bare Node start (node -e 0, ${process.version})`, m("bare"));
   report("noBundleAddedMs", "added to a call that reads no bundle (state; target <= 5 ms)", m("state") - m("null state"));
-  report("noBundleWithoutFastPathAddedMs", "  the same, planned by Node (no fast path)", m("state without fast path") - m("null state"));
+  report("noBundleWithoutFastPathAddedMs", "  the same, planned by Node without the launcher's caches", m("state without fast path") - m("null state"));
   const added = m("create") - m("null create");
   report("bundleAddedMs", "added to a call that reads a bundle (create)", added);
   report("bundleAddedOverBare", "  / bare Node start (target <= 1.15)", added / m("bare"), `${(added / m("bare")).toFixed(2)} x`);
