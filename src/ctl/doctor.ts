@@ -126,8 +126,10 @@ async function dockerChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, runt
   const text = readIfExists(options.dockerConfig);
   if (text === undefined && !onPath("dockerd", env)) return add("docker", "ok", "Docker is not installed here");
   let runtimeArgs: string[] = [];
+  let dataRoot = "/var/lib/docker";
   try {
     const daemon = parseDaemonJson(text ?? "{}", options.dockerConfig);
+    if (typeof daemon["data-root"] === "string") dataRoot = daemon["data-root"];
     const entry = (daemon.runtimes as Record<string, { path?: string; runtimeArgs?: string[] }> | undefined)?.[options.name];
     if (!entry) {
       add("docker", "warn", `${options.dockerConfig} does not register runtime ${options.name}: run runsc-overlay-ctl install docker`);
@@ -143,8 +145,9 @@ async function dockerChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, runt
   if (info) {
     const loaded = info.runtimes.includes(options.name);
     add("docker engine", loaded ? "ok" : "warn", loaded ? `dockerd has runtime ${options.name} loaded` : `dockerd has not loaded runtime ${options.name}: run runsc-overlay-ctl install docker, which reloads it`);
-    rootfsCheck("docker rootfs", info.rootDir, add);
   }
+  // The running engine knows its data root best; a stopped one will use daemon.json's, or Docker's default.
+  rootfsCheck("docker rootfs", info?.rootDir || dataRoot, add);
   if (runtime && runtimeArgs.length > 0) overlayCheck(runtime, runtimeArgs, "docker runtimeArgs", add);
 }
 

@@ -61,6 +61,7 @@ describe("doctor", () => {
     ["an overlay flag in Docker runtimeArgs", { daemonJson: { runtimes: { "runsc-overlay": { path: LAUNCHER, runtimeArgs: ["--overlay2=root:memory"] } } } }, "docker runtimeArgs", /^warn: --overlay2=root:memory is replaced by runsc-overlay's --overlay2=root:self: remove it/],
     ["Docker without the runtime", { daemonJson: { debug: true } }, "docker", /^warn: .+daemon\.json does not register runtime runsc-overlay: run runsc-overlay-ctl install docker/],
     ["containerd's rootfs on tmpfs", { containerdToml: 'version = 2\nroot = "/dev/shm"\n' }, "containerd rootfs", /^warn: \/dev\/shm is on tmpfs: root:self filestores there use RAM/],
+    ["a stopped Docker's data-root on tmpfs", { daemonJson: { "data-root": "/dev/shm" } }, "docker rootfs", /^warn: \/dev\/shm is on tmpfs: root:self filestores there use RAM/],
   ])("warns of %s, and still exits 0", async (_, setup, check, message) => {
     const { exitCode, status } = await doctor(setup);
     expect(status[check]).toMatch(message);
