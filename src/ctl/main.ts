@@ -4,7 +4,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { Refusal, describe } from "../runtime/errors.js";
 import type { ConfigVersion } from "./containerd-config.js";
 import { doctor } from "./doctor.js";
