@@ -83,29 +83,61 @@ async function perCall(): Promise<void> {
   const nullRunsc = join(dir, "null-runsc");
   writeFileSync(nullRunsc, readFileSync(join(project, "test/runtime/fixtures/fake-runsc"), "utf8").replace("@FIXTURES@", join(project, "test/runtime/fixtures/runsc/20240729")), { mode: 0o755 });
   const env = { RUNSC_OVERLAY_CONFIG: await config(dir, nullRunsc) };
-  const withoutFastPath = join(dir, "launcher-without-fast-path");
+  const withoutFastPath = join(dir, "launcher-without-caches");
+  // Nothing can be cached under /dev/null: no fragment, no parsed config, no compile cache.
   writeFileSync(withoutFastPath, readFileSync(LAUNCHER, "utf8").replace(/^CACHE=.*$/m, "CACHE=/dev/null/none"), { mode: 0o755 });
   const bundle = busyboxBundle(BUSYBOX, dir, ["true"]);
-  const state = ["--root", join(dir, "root"), "state", "c1"];
-  const create = ["--root", join(dir, "root"), "create", "--bundle", bundle, "c1"];
-  run(LAUNCHER, state, env); // plans in Node once, and writes the fast-path fragment
+  const root = ["--root", join(dir, "root")];
+  const calls: Record<string, string[]> = {
+    state: [...root, "state", "c1"],
+    start: [...root, "start", "c1"],
+    delete: [...root, "delete", "c1"],
+    create: [...root, "create", "--bundle", bundle, "c1"],
+  };
+  run(LAUNCHER, calls.state!, env); // plans in Node once, and writes the fast-path fragment
   const samples = await measure(rounds * 2, [
     { name: "bare", run: () => run(NODE, ["-e", "0"]) },
-    { name: "null state", run: () => run(nullRunsc, state) },
-    { name: "state", run: () => run(LAUNCHER, state, env) },
-    { name: "state without fast path", run: () => run(withoutFastPath, state, env) },
-    { name: "null create", run: () => run(nullRunsc, create) },
-    { name: "create", run: () => run(LAUNCHER, create, env) },
+    ...Object.entries(calls).flatMap(([name, argv]) => [
+      { name: `null ${name}`, run: () => run(nullRunsc, argv) },
+      { name, run: () => run(LAUNCHER, argv, env) },
+    ]),
+    { name: "state without caches", run: () => run(withoutFastPath, calls.state!, env) },
   ]);
   const m = (name: string) => median(samples.get(name)!);
-  lines.push(`one call, against a runsc that does nothing (${rounds * 2} rounds)`);
+  lines.push(`one call, against a runsc that does nothing (${rounds * 2} rounds; medians of runsc-overlay / of that runsc)`);
   report("bareNodeMs", `bare Node start (node -e 0, ${process.version})`, m("bare"));
-  report("noBundleAddedMs", "added to a call that reads no bundle (state; target <= 5 ms)", m("state") - m("null state"));
-  report("noBundleWithoutFastPathAddedMs", "  the same, planned by Node without the launcher's caches", m("state without fast path") - m("null state"));
+  for (const name of ["state", "start", "delete"]) {
+    report(`${name}AddedMs`, `added to ${name}, which reads no bundle (target <= 5 ms)`, m(name) - m(`null ${name}`), `${ms(m(name) - m(`null ${name}`))}  (${ms(m(name))} / ${ms(m(`null ${name}`))})`);
+  }
+  report("stateWithoutCachesAddedMs", "  state planned by Node, without the launcher's caches", m("state without caches") - m("null state"));
   const added = m("create") - m("null create");
-  report("bundleAddedMs", "added to a call that reads a bundle (create)", added);
-  report("bundleAddedOverBare", "  / bare Node start (target <= 1.15)", added / m("bare"), `${(added / m("bare")).toFixed(2)} x`);
-  await peakMemory(create, env);
+  report("createAddedMs", "added to create, which reads a bundle", added, `${ms(added)}  (${ms(m("create"))} / ${ms(m("null create"))})`);
+  report("createAddedOverBare", "  / bare Node start (target <= 1.15)", added / m("bare"), `${(added / m("bare")).toFixed(2)} x`);
+  await peakMemory(calls.create!, env);
+  await realState();
+}
+
+/** `state` of a running busybox container, through runsc-overlay and through runsc with the same flags. */
+async function realState(): Promise<void> {
+  const dir = join(work, "state");
+  const env = { RUNSC_OVERLAY_CONFIG: await config(dir, RUNSC) };
+  const bundle = busyboxBundle(BUSYBOX, dir, ["sleep", "600"]);
+  const root = ["--root", join(dir, "root")];
+  run(LAUNCHER, [...root, "create", "--bundle", bundle, "c1"], env);
+  run(LAUNCHER, [...root, "start", "c1"], env);
+  try {
+    const samples = await measure(rounds, [
+      { name: "runsc", run: () => run(RUNSC, [...root, ...FLAGS, SELF, "state", "c1"]) },
+      { name: "runsc-overlay", run: () => run(LAUNCHER, [...root, "state", "c1"], env) },
+    ]);
+    const [direct, ours] = [median(samples.get("runsc")!), median(samples.get("runsc-overlay")!)];
+    lines.push(`state of a running container, real runsc (${rounds} rounds)`);
+    report("stateRunscMs", "runsc", direct);
+    report("stateOverlayMs", "runsc-overlay", ours);
+    report("stateRatio", "  ratio", ours / direct, `${(ours / direct).toFixed(2)} x`);
+  } finally {
+    run(RUNSC, [...root, ...FLAGS, SELF, "delete", "--force", "c1"]);
+  }
 }
 
 /** Peak RSS of the Node planning step of a create, read by a preload at exit. */
