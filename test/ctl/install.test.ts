@@ -15,6 +15,14 @@ const WITH_CONTAINERD = { ...NO_ENGINE, PATH: `${ENGINE_BIN.join(":")}:/usr/bin:
 
 const ctl = (args: string[], env: Record<string, string> = NO_ENGINE) => execa(CTL, args, { env, extendEnv: false, reject: false });
 
+/** A config file in a directory of its own, holding `text` where given. */
+function fileIn(kind: string, name: string, text?: string): { dir: string; file: string } {
+  const dir = workdir(kind);
+  const file = join(dir, name);
+  if (text !== undefined) writeFileSync(file, text);
+  return { dir, file };
+}
+
 /** Every file in dir with its bytes and mtime, to show that a command changed nothing. */
 function snapshot(dir: string): Record<string, string> {
   return Object.fromEntries(readdirSync(dir, { recursive: true, encoding: "utf8" }).sort().map((name) => {
@@ -27,8 +35,7 @@ describe("install docker", () => {
   const ORIGINAL = '{\n  "log-level": "warn",\n  "runtimes": {\n    "runsc": { "path": "/usr/bin/runsc" }\n  }\n}\n';
 
   it("adds the runtime, keeps every other key, backs up the old file, and does nothing the second time", async () => {
-    const dir = workdir("ctl-docker");
-    const file = join(dir, "daemon.json");
+    const { dir, file } = fileIn("ctl-docker", "daemon.json");
     writeFileSync(file, ORIGINAL, { mode: 0o600 });
     const first = await ctl(["install", "docker", "--config-file", file, "--runtime-arg", "--network=none", "--default"]);
     expect(first.exitCode).toBe(0);
@@ -57,9 +64,7 @@ describe("install docker", () => {
   });
 
   it("prints the result of --dry-run and writes nothing", async () => {
-    const dir = workdir("ctl-docker");
-    const file = join(dir, "daemon.json");
-    writeFileSync(file, ORIGINAL);
+    const { dir, file } = fileIn("ctl-docker", "daemon.json", ORIGINAL);
     const before = snapshot(dir);
     const result = await ctl(["install", "docker", "--config-file", file, "--dry-run"]);
     expect(result.exitCode).toBe(0);
@@ -73,9 +78,7 @@ describe("install docker", () => {
     ["invalid JSON", '{"debug": true,,}', [], /daemon\.json is not valid JSON \(PropertyNameExpected at line 1, column 16\): fix it first; nothing was changed/],
     ["a runtime path that is runsc itself", "{}", ["--runtime", RUNSC["20240729"]], /--runtime .+\/runsc is not runsc-overlay's launcher/],
   ])("refuses %s and leaves the file untouched", async (_, text, args, message) => {
-    const dir = workdir("ctl-docker");
-    const file = join(dir, "daemon.json");
-    writeFileSync(file, text);
+    const { dir, file } = fileIn("ctl-docker", "daemon.json", text);
     const before = snapshot(dir);
     const result = await ctl(["install", "docker", "--config-file", file, ...args]);
     expect(result.exitCode).toBe(1);
@@ -102,10 +105,8 @@ describe("install containerd", () => {
     ["2", V2, "io.containerd.grpc.v1.cri", true, WITH_CONTAINERD],
     ["3", V3, "io.containerd.cri.v1.runtime", false, NO_ENGINE],
   ] as const)("adds a version %s drop-in with runc's SystemdCgroup, one import line, and nothing the second time", async (version, text, plugin, systemd, env) => {
-    const dir = workdir("ctl-containerd");
-    const file = join(dir, "config.toml");
+    const { dir, file } = fileIn("ctl-containerd", "config.toml", text);
     const dropIn = join(dir, "conf.d/runsc-overlay.toml");
-    writeFileSync(file, text);
     const first = await ctl(["install", "containerd", "--config", file], env);
     expect(first.exitCode).toBe(0);
     expect(first.stderr).toContain(`registered runtime runsc-overlay (${LAUNCHER}) for containerd: ${dropIn}, imported by ${file}`);
@@ -128,8 +129,7 @@ describe("install containerd", () => {
   });
 
   it("creates a missing config.toml in the version the installed containerd reads, and uninstall removes it", async () => {
-    const dir = workdir("ctl-containerd");
-    const file = join(dir, "config.toml");
+    const { dir, file } = fileIn("ctl-containerd", "config.toml");
     expect((await ctl(["install", "containerd", "--config", file], WITH_CONTAINERD)).exitCode).toBe(0);
     expect(parse(readFileSync(file, "utf8"))).toEqual({ version: 2, imports: [join(dir, "conf.d/runsc-overlay.toml")] });
     expect((await ctl(["uninstall", "containerd", "--config", file], WITH_CONTAINERD)).exitCode).toBe(0);
@@ -137,9 +137,7 @@ describe("install containerd", () => {
   });
 
   it("prints the drop-in and the main file on --dry-run and writes nothing", async () => {
-    const dir = workdir("ctl-containerd");
-    const file = join(dir, "config.toml");
-    writeFileSync(file, V2);
+    const { dir, file } = fileIn("ctl-containerd", "config.toml", V2);
     const before = snapshot(dir);
     const result = await ctl(["install", "containerd", "--config", file, "--dry-run"]);
     expect(result.stdout).toContain(`# ${join(dir, "conf.d/runsc-overlay.toml")}\n`);
@@ -152,9 +150,7 @@ describe("install containerd", () => {
     ["a version 1 file", "[plugins.cri]\n", NO_ENGINE, /has no version line, so containerd reads it as version 1/],
     ["a version 3 file that containerd 1.6 cannot read", V3, WITH_CONTAINERD, /containerd config dump shows no runtime runsc-overlay: this containerd does not read config version 3/],
   ])("refuses %s", async (_, text, env, message) => {
-    const dir = workdir("ctl-containerd");
-    const file = join(dir, "config.toml");
-    writeFileSync(file, text);
+    const { dir, file } = fileIn("ctl-containerd", "config.toml", text);
     const before = snapshot(dir);
     const result = await ctl(["install", "containerd", "--config", file], env);
     expect(result.exitCode).toBe(1);
