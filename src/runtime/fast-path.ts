@@ -90,10 +90,6 @@ function casePattern(word: string): string {
 const STAT = ["/usr/bin/stat", "/bin/stat"];
 
 /**
- * Writes the fragment to `fragment` unless it already holds it. Gives up, leaving the next call to
- * Node, wherever the inputs cannot be pinned down: no `stat`, a file that changed a moment ago.
- */
-/**
  * After Node planned a call, keeps the fragment for this config and runsc, where every later call
  * that reads no bundle would get the same plan from it: none where the plan logs (the fragment
  * cannot), where runsc was found by a search it cannot repeat, where an input changed a moment ago,
