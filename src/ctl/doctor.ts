@@ -11,7 +11,7 @@ import { type Capabilities, flagSyntax } from "../runtime/capabilities.js";
 import { loadConfig } from "../runtime/config.js";
 import { Refusal, describe } from "../runtime/errors.js";
 import { STANDARD_DIRS, locateRunsc } from "../runtime/locate.js";
-import { makePlan } from "../runtime/plan.js";
+import { OVERLAY_FLAGS, makePlan } from "../runtime/plan.js";
 import { capabilitiesOf } from "../runtime/probe.js";
 import { parseDaemonJson } from "./daemon-json.js";
 import { dockerInfo } from "./dockerd.js";
@@ -91,7 +91,7 @@ function overlayCheck({ config, configFile, runsc, caps }: Runtime, callerFlags:
     if (plan.kind !== "exec") return;
     const overlay = plan.words.flatMap((word) => ("text" in word && word.text.startsWith("--overlay2=") ? [word.text] : [])).at(-1);
     const notes = plan.notes.map((note) => note.msg).join("; ");
-    const replaced = parsed.kind === "command" ? parsed.flags.filter((flag) => flag.name === "overlay2" || flag.name === "overlay") : [];
+    const replaced = parsed.kind === "command" ? parsed.flags.filter((flag) => OVERLAY_FLAGS.has(flag.name)) : [];
     if (replaced.length > 0) {
       add(check, "warn", `${replaced.map((flag) => callerFlags[flag.index]).join(" ")} is replaced by runsc-overlay's ${overlay ?? "overlay"}: remove it`);
     } else if (overlay === undefined) {

@@ -44,7 +44,7 @@ export interface PlanInput {
 }
 
 /** Global flags runsc-overlay owns: the caller's are removed, ours inserted. */
-const OVERLAY_FLAGS = new Set(["overlay2", "overlay"]);
+export const OVERLAY_FLAGS = new Set(["overlay2", "overlay"]);
 
 /** The caller's global flags that the plan looks at: with none of them, the plan ignores the caller's flags. */
 export const JUDGED_FLAGS = [...OVERLAY_FLAGS, "file-access"];
