@@ -4,13 +4,13 @@
  * checking, so doctor and the runtime cannot disagree.
  */
 import { closeSync, existsSync, mkdtempSync, openSync, rmdirSync, statSync, statfsSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Config } from "../schema/config.schema.js";
 import { parseArgv } from "../runtime/argv.js";
 import { type Capabilities, flagSyntax } from "../runtime/capabilities.js";
 import { loadConfig } from "../runtime/config.js";
 import { Refusal, describe } from "../runtime/errors.js";
-import { STANDARD_DIRS, locateRunsc } from "../runtime/locate.js";
+import { locateRunsc, searchDirs } from "../runtime/locate.js";
 import { OVERLAY_FLAGS, makePlan } from "../runtime/plan.js";
 import { capabilitiesOf } from "../runtime/probe.js";
 import { parseDaemonJson } from "./daemon-json.js";
@@ -196,7 +196,7 @@ function unwritable(path: string): string | undefined {
 }
 
 function onPath(command: string, env: NodeJS.ProcessEnv): boolean {
-  return [...(env.PATH ?? "").split(delimiter), ...STANDARD_DIRS].some((dir) => dir.startsWith("/") && existsSync(join(dir, command)));
+  return searchDirs(env).some((dir) => existsSync(join(dir, command)));
 }
 
 function message(error: unknown): string {

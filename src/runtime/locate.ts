@@ -31,8 +31,7 @@ export function searchRunsc(configured: string, configFile: string, env: NodeJS.
     if (problem) throw new Refusal(`runsc.path = "${configured}" in ${configFile}: ${problem}`);
     return { runsc: configured, path: undefined, passed: [], unusable: false };
   }
-  const dirs = [...(env.PATH ?? "").split(delimiter).filter((dir) => dir.startsWith("/")), ...standardDirs];
-  const tried = [...new Set(dirs)].map((dir) => join(dir, "runsc"));
+  const tried = searchDirs(env, standardDirs).map((dir) => join(dir, "runsc"));
   const passed: RunscSearch["passed"] = [];
   let fragile = false;
   for (const candidate of tried) {
@@ -47,7 +46,13 @@ export function searchRunsc(configured: string, configFile: string, env: NodeJS.
   );
 }
 
-function unusable(path: string): string | undefined {
+/** Where a command is looked for: PATH's absolute directories, then the standard ones, each once. */
+export function searchDirs(env: NodeJS.ProcessEnv, standardDirs = STANDARD_DIRS): string[] {
+  return [...new Set([...(env.PATH ?? "").split(delimiter).filter((dir) => dir.startsWith("/")), ...standardDirs])];
+}
+
+/** Why `path` cannot be executed, or undefined if it can. */
+export function unusable(path: string): string | undefined {
   try {
     if (!statSync(path).isFile()) return "is not a file";
     accessSync(path, constants.X_OK);
