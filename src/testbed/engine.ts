@@ -136,16 +136,22 @@ async function terminate(child: ChildProcess): Promise<void> {
 }
 
 function processesMentioning(dir: string): number[] {
+  return commandLines()
+    .filter(({ pid, argv }) => pid !== process.pid && argv.some((word) => word.includes(dir)))
+    .map(({ pid }) => pid);
+}
+
+/** Every process's command line, as /proc shows it now. */
+export function commandLines(): { pid: number; argv: string[] }[] {
   return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-    .filter((pid) => {
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
+        return [{ pid: Number(pid), argv: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0") }];
       } catch {
-        return false;
+        return []; // ended meanwhile
       }
-    })
-    .map(Number);
+    });
 }
 
 function tryKill(pid: number): void {

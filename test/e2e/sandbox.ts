@@ -1,18 +1,13 @@
 /** What the host sees of a running gVisor sandbox. */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { commandLines } from "../../src/testbed/engine.js";
 
 /** The PID of the runsc-sandbox process of the sandbox `id` (for Docker, the container's full ID). */
 export async function sandboxPid(id: string): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
-      try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-        if (argv[0] === "runsc-sandbox" && argv.includes(id)) return Number(pid);
-      } catch {
-        // Ended meanwhile.
-      }
-    }
+    const sandbox = commandLines().find(({ argv }) => argv[0] === "runsc-sandbox" && argv.includes(id));
+    if (sandbox) return sandbox.pid;
     await sleep(100);
   }
   throw new Error(`no runsc-sandbox process for ${id}`);
