@@ -8,13 +8,14 @@ import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import * as esbuild from "esbuild";
+import { composeFileSchema } from "../src/schema/compose.schema.ts";
 import { configSchema } from "../src/schema/config.schema.ts";
 import { ociSpecSchema } from "../src/schema/oci.schema.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-const ajv = new Ajv({ code: { source: true, esm: true }, useDefaults: true, allErrors: true, schemas: [configSchema, ociSpecSchema] });
-const validators = { validateConfig: configSchema.$id, validateOciSpec: ociSpecSchema.$id };
+const ajv = new Ajv({ code: { source: true, esm: true }, useDefaults: true, allErrors: true, allowUnionTypes: true, schemas: [configSchema, ociSpecSchema, composeFileSchema] });
+const validators = { validateConfig: configSchema.$id, validateOciSpec: ociSpecSchema.$id, validateComposeFile: composeFileSchema.$id };
 writeFileSync(join(root, "src/schema/validators.generated.mjs"), standaloneCode.default(ajv, validators));
 writeFileSync(
   join(root, "src/schema/validators.generated.d.mts"),

@@ -6,12 +6,15 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { Refusal, describe } from "../runtime/errors.js";
+import { readComposeFile } from "./compose-file.js";
+import { composeOverride } from "./compose-override.js";
 import type { ConfigVersion } from "./containerd-config.js";
 import { doctor } from "./doctor.js";
 import { explain } from "./explain.js";
 import { installContainerd, installDocker } from "./install.js";
 import { kubernetesManifest } from "./kubernetes.js";
 import { terminal } from "./output.js";
+import { replaceFile } from "../shared/replace-file.js";
 import { uninstallContainerd, uninstallDocker } from "./uninstall.js";
 
 /** Installed as PREFIX/lib/runsc-overlay/ctl.mjs, beside PREFIX/bin/runsc-overlay. */
@@ -102,6 +105,21 @@ program
   .description("print the RuntimeClass manifest and containerd's pod_annotations line")
   .addOption(name())
   .action((o) => terminal.print(kubernetesManifest(o.name)));
+
+program
+  .command("compose-override")
+  .description("write a Compose override that runs every service of a project under runsc-overlay")
+  .argument("<compose-file...>", "the project's Compose files, in the order given to docker compose -f")
+  .addOption(name())
+  .option("-o, --output <file>", "write the override there instead of stdout")
+  .option("--host-network", "also put every service on the host's network (network_mode: host)", false)
+  .action((files, o) => {
+    const { text, notes } = composeOverride(files.map(readComposeFile), { runtime: o.name, hostNetwork: o.hostNetwork });
+    for (const note of notes) terminal.say(note);
+    if (o.output === undefined) return terminal.print(text);
+    replaceFile(o.output, Buffer.from(text));
+    terminal.say(`wrote ${o.output}`);
+  });
 
 try {
   await program.parseAsync();

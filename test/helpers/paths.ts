@@ -15,3 +15,5 @@ export const FIXTURES = `${root}test/runtime/fixtures`;
 
 /** Debian 12's engine: dockerd and docker, containerd, its runc-v2 shim and ctr, and the runc dockerd insists on. */
 export const ENGINE_BIN = [`${parts}/docker-20.10/usr/bin`, `${parts}/docker-20.10/usr/sbin`, `${parts}/containerd-1.6/usr/bin`, `${parts}/runc-1.1/usr/sbin`];
+/** Docker Compose v2 from Debian 13, run standalone (docker-compose), which needs no engine for `config`. */
+export const COMPOSE = `${parts}/docker-compose/usr/bin/docker-compose`;
