@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engine, importBusybox, startEngine } from "../../src/testbed/engine.js";
-import { BUSYBOX, CTL, ENGINE_BIN, RUNSC } from "../helpers/paths.js";
+import { BUSYBOX, COMPOSE, CTL, ENGINE_BIN, RUNSC } from "../helpers/paths.js";
 import { workdir, writeConfig } from "../helpers/runtime.js";
 import { sandboxPid, sharedRssKiB } from "./sandbox.js";
 
@@ -141,6 +141,35 @@ describe("docker run --runtime=runsc-overlay", () => {
       );
     } finally {
       copyFileSync(good, config);
+    }
+    expect((await engine.docker(["ps", "-aq"])).stdout).toBe("");
+  });
+});
+
+describe("docker compose with runsc-overlay-ctl compose-override", () => {
+  it("runs every service of a two-file project under runsc-overlay on the host's network", async () => {
+    const dir = workdir("compose-e2e");
+    const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), name);
+    const files = [
+      file("compose.yaml", `services:\n  app:\n    image: ${image}\n    command: ["sleep", "600"]\n  worker:\n    image: ${image}\n    command: ["sleep", "600"]\n`),
+      file("compose.ci.yaml", "services:\n  worker:\n    environment: {ROLE: ci}\n"),
+    ];
+    await execa(CTL, ["compose-override", ...files, "--host-network", "-o", "runsc.yaml"], { cwd: dir });
+    const compose = (args: string[]) => execa(COMPOSE, ["-p", "rso", ...[...files, "runsc.yaml"].flatMap((f) => ["-f", f]), ...args], { cwd: dir, env: engine.env });
+    await compose(["up", "-d"]);
+    try {
+      const ids = (await compose(["ps", "-q"])).stdout.split("\n").sort();
+      expect(ids).toHaveLength(2);
+      for (const id of ids) {
+        const inspect = (format: string) => engine.docker(["inspect", "-f", format, id]).then((result) => result.stdout);
+        expect(await inspect("{{.HostConfig.Runtime}} {{.HostConfig.NetworkMode}} {{.State.Status}}")).toBe("runsc-overlay host running");
+        // Under gVisor, with the writable layer's overlay backed by the filestore beside it.
+        expect((await engine.docker(["exec", id, "dmesg"])).stdout).toContain("Starting gVisor");
+        expect(readdirSync(await inspect("{{.GraphDriver.Data.UpperDir}}"))).toContain(`.gvisor.filestore.${await inspect("{{.Id}}")}`);
+      }
+      expect((await compose(["exec", "worker", "sh", "-c", "echo $ROLE"])).stdout).toBe("ci");
+    } finally {
+      await compose(["down", "-t", "1"]);
     }
     expect((await engine.docker(["ps", "-aq"])).stdout).toBe("");
   });
