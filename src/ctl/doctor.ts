@@ -94,8 +94,10 @@ function overlayCheck({ config, configFile, runsc, caps }: Runtime, callerFlags:
     const replaced = parsed.kind === "command" ? parsed.flags.filter((flag) => OVERLAY_FLAGS.has(flag.name)) : [];
     if (replaced.length > 0) {
       add(check, "warn", `${replaced.map((flag) => callerFlags[flag.index]).join(" ")} is replaced by runsc-overlay's ${overlay ?? "overlay"}: remove it`);
-    } else if (overlay === undefined) {
-      add(check, config.overlay.overlay2 === "none" ? "ok" : "warn", notes || `the root overlay is off (overlay.overlay2 = "none" in ${configFile})`);
+    } else if (overlay === undefined || overlay === "--overlay2=none") {
+      const shared = plan.words.some((word) => "text" in word && word.text === "--file-access=shared") || callerFlags.includes("--file-access=shared");
+      const off = `the root overlay is off (overlay.overlay2 = "none" in ${configFile})`;
+      add(check, config.overlay.overlay2 === "none" ? "ok" : "warn", notes || (shared ? `${off}, with --file-access=shared: host and sandbox see the same rootfs (the "shared" profile)` : off));
     } else if (notes) {
       add(check, "warn", `${overlay}: ${notes}`);
     } else {

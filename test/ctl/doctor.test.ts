@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { sharedProfile } from "../helpers/config-example.js";
 import { CTL, ENGINE_BIN, LAUNCHER, RUNSC } from "../helpers/paths.js";
 import { workdir, writeConfig } from "../helpers/runtime.js";
 
@@ -39,6 +40,14 @@ describe("doctor", () => {
     expect(status["log file"]).toBe(`ok: ${dir}/own.log is writable`);
     expect(status.docker).toBe(`ok: ${dir}/daemon.json registers runtime runsc-overlay (${LAUNCHER})`);
     expect(status.containerd).toMatch(/^warn: containerd's configuration has no runtime runsc-overlay .+: run runsc-overlay-ctl install containerd/);
+  });
+
+  it("accepts config.toml.example's \"shared\" profile: no overlay, shared file access", async () => {
+    const { overlay2, flags } = sharedProfile();
+    const { exitCode, status, dir } = await doctor({ flags: ["--network=none", ...flags], extra: `[overlay]\noverlay2 = ${JSON.stringify(overlay2)}`, daemonJson: REGISTERED });
+    expect(status.overlay).toBe(`ok: the root overlay is off (overlay.overlay2 = "none" in ${dir}/config.toml), with --file-access=shared: host and sandbox see the same rootfs (the "shared" profile)`);
+    expect(Object.entries(status).filter(([, line]) => line.startsWith("fail"))).toEqual([]);
+    expect(exitCode).toBe(0);
   });
 
   it.each([
