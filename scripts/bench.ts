@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { busyboxBundle } from "../src/testbed/busybox.ts";
 import { importBusybox, startEngine } from "../src/testbed/engine.ts";
+import { generations } from "../src/testbed/generations.ts";
 
 const project = join(import.meta.dirname, "..");
 const parts = join(project, ".tools/test");
@@ -23,7 +24,7 @@ const LAUNCHER = join(parts, "prefix/bin/runsc-overlay");
 const CTL = join(parts, "prefix/bin/runsc-overlay-ctl");
 const RUNSC = join(parts, "runsc-20240729/usr/bin/runsc");
 const BUSYBOX = join(parts, "busybox/bin/busybox");
-const ENGINE_BIN = ["docker-20.10/usr/bin", "docker-20.10/usr/sbin", "containerd-1.6/usr/bin", "runc-1.1/usr/sbin"].map((dir) => join(parts, dir));
+const ENGINE = generations(parts)[0]!;
 // runsc needs a network mode on every call here (the sandbox gets no network on this machine): both sides get it.
 const FLAGS = ["--network=none"];
 const SELF = "--overlay2=root:self";
@@ -177,7 +178,7 @@ async function lifecycle(): Promise<void> {
 async function dockerRun(): Promise<void> {
   const dir = join(work, "docker");
   const env = { RUNSC_OVERLAY_CONFIG: await config(dir, RUNSC) };
-  const engine = await startEngine(join(dir, "engine"), { bin: ENGINE_BIN, runtimeEnv: env }, { runtimes: { runsc: { path: RUNSC, runtimeArgs: [...FLAGS, SELF] } } });
+  const engine = await startEngine(join(dir, "engine"), { ...ENGINE, runtimeEnv: env }, { runtimes: { runsc: { path: RUNSC, runtimeArgs: [...FLAGS, SELF] } } });
   try {
     const image = await importBusybox(engine, BUSYBOX);
     await execa(CTL, ["install", "docker", "--config-file", engine.daemonJson], { env: engine.env });

@@ -15,6 +15,8 @@ export interface EngineParts {
   bin: string[];
   /** Environment for containerd, and so for the shim and the runtime. */
   runtimeEnv: Record<string, string>;
+  /** containerd's config version: 2 for containerd 1.x, 3 for 2.x, each of which reads its own. */
+  containerdConfigVersion: 2 | 3;
 }
 
 export interface Engine {
@@ -39,7 +41,7 @@ export async function startEngine(dir: string, parts: EngineParts, daemonJson: o
   const containerdConfig = join(dir, "containerd.toml");
   writeFileSync(
     containerdConfig,
-    `version = 2\nroot = "${dir}/containerd"\nstate = "${dir}/containerd-state"\n[grpc]\n  address = "${containerdSocket}"\n` +
+    `version = ${parts.containerdConfigVersion}\nroot = "${dir}/containerd"\nstate = "${dir}/containerd-state"\n[grpc]\n  address = "${containerdSocket}"\n` +
       `[plugins."io.containerd.grpc.v1.cri"]\n  disable_tcp_service = true\n`,
   );
   const daemonJsonFile = join(dir, "daemon.json");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { sharedProfile } from "../helpers/config-example.js";
-import { CTL, ENGINE_BIN, LAUNCHER, RUNSC } from "../helpers/paths.js";
+import { CTL, DEBIAN_12_ENGINE, LAUNCHER, RUNSC } from "../helpers/paths.js";
 import { workdir, writeConfig } from "../helpers/runtime.js";
 
 interface Check {
@@ -21,7 +21,7 @@ async function doctor(setup: { runsc?: string; flags?: string[]; extra?: string;
   const containerdConfig = join(dir, "containerd.toml");
   if (setup.daemonJson) writeFileSync(dockerConfig, JSON.stringify(setup.daemonJson));
   if (setup.containerdToml !== undefined) writeFileSync(containerdConfig, setup.containerdToml);
-  const env = { RUNSC_OVERLAY_CONFIG: config, PATH: `${ENGINE_BIN.join(":")}:/usr/bin:/bin`, DOCKER_HOST: "unix:///nonexistent.sock" };
+  const env = { RUNSC_OVERLAY_CONFIG: config, PATH: `${DEBIAN_12_ENGINE.bin.join(":")}:/usr/bin:/bin`, DOCKER_HOST: "unix:///nonexistent.sock" };
   const result = await execa(CTL, ["doctor", "--json", "--docker-config", dockerConfig, "--containerd-config", containerdConfig], { env, extendEnv: false, reject: false });
   const report = JSON.parse(result.stdout) as { ok: boolean; checks: Check[] };
   const status = Object.fromEntries(report.checks.map((check) => [check.check, `${check.status}: ${check.detail}`]));

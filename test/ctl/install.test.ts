@@ -7,11 +7,11 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
-import { CTL, ENGINE_BIN, LAUNCHER, RUNSC } from "../helpers/paths.js";
+import { CTL, DEBIAN_12_ENGINE, LAUNCHER, RUNSC } from "../helpers/paths.js";
 import { workdir } from "../helpers/runtime.js";
 
 const NO_ENGINE = { PATH: "/usr/bin:/bin", DOCKER_HOST: "unix:///nonexistent/docker.sock" };
-const WITH_CONTAINERD = { ...NO_ENGINE, PATH: `${ENGINE_BIN.join(":")}:/usr/bin:/bin` };
+const WITH_CONTAINERD = { ...NO_ENGINE, PATH: `${DEBIAN_12_ENGINE.bin.join(":")}:/usr/bin:/bin` };
 
 const ctl = (args: string[], env: Record<string, string> = NO_ENGINE) => execa(CTL, args, { env, extendEnv: false, reject: false });
 

@@ -1,176 +1,224 @@
 /**
- * runsc-overlay under a real Docker engine (Debian 12's Docker 20.10 and containerd 1.6, private to
- * this suite), registered the way users register it: `runsc-overlay-ctl install docker`.
+ * runsc-overlay under a real Docker engine, private to this suite, on each engine generation (Debian
+ * 12's Docker 20.10 + containerd 1.6, and Docker 28.5 + containerd 2.1), registered the way users
+ * register it: `runsc-overlay-ctl install docker`.
  */
 import { copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engine, importBusybox, startEngine } from "../../src/testbed/engine.js";
-import { BUSYBOX, COMPOSE, CTL, ENGINE_BIN, RUNSC } from "../helpers/paths.js";
+import type { Generation } from "../../src/testbed/generations.js";
+import { BUSYBOX, COMPOSE, CTL, ENGINES, RUNSC } from "../helpers/paths.js";
 import { workdir, writeConfig } from "../helpers/runtime.js";
 import { sandboxPid, sharedRssKiB } from "./sandbox.js";
 
 const MiB = 1024;
-let engine: Engine;
-let image: string;
-let config: string;
 
 /** The same runsc with the memory-backed overlay, beside runsc-overlay, for comparison. */
 const MEMORY_RUNTIME = { path: RUNSC["20240729"], runtimeArgs: ["--network=none", "--overlay2=root:memory"] };
 const PLAIN_RUNTIME = { path: RUNSC["20240729"], runtimeArgs: ["--network=none"] };
 
-beforeAll(async () => {
-  const dir = workdir("docker");
-  // runsc needs --network=none on every call here: this machine gives the sandbox no network.
-  config = writeConfig(dir, RUNSC["20240729"], { flags: ["--network=none"] });
-  engine = await startEngine(join(dir, "engine"), { bin: ENGINE_BIN, runtimeEnv: { RUNSC_OVERLAY_CONFIG: config } }, {
-    "log-level": "info",
-    runtimes: { "runsc-memory": MEMORY_RUNTIME, "runsc-plain": PLAIN_RUNTIME },
-  });
-  image = await importBusybox(engine, BUSYBOX);
-  await execa(CTL, ["install", "docker", "--config-file", engine.daemonJson], { env: engine.env });
-}, 120_000);
+describe.each(ENGINES)("$name", (generation: Generation) => {
+  let engine: Engine;
+  let image: string;
+  let config: string;
 
-afterAll(async () => {
-  await engine?.stop();
-});
-
-const run = (runtime: string, args: string[], options?: { reject?: boolean }) =>
-  engine.docker(["run", "--network=none", `--runtime=${runtime}`, ...args], options);
-const detached = async (runtime: string, command: string) => (await run(runtime, ["-d", image, "sh", "-c", command])).stdout.trim();
-
-describe("registration", () => {
-  it("keeps daemon.json's other keys and runtimes, and docker info lists runsc-overlay", async () => {
-    const daemon = JSON.parse(readFileSync(engine.daemonJson, "utf8"));
-    expect(daemon).toMatchObject({ "log-level": "info", runtimes: { "runsc-memory": MEMORY_RUNTIME, "runsc-overlay": { path: expect.stringMatching(/\/bin\/runsc-overlay$/) } } });
-    const runtimes = JSON.parse((await engine.docker(["info", "--format", "{{json .Runtimes}}"])).stdout);
-    expect(Object.keys(runtimes)).toEqual(expect.arrayContaining(["runsc-overlay", "runsc-memory", "runc"]));
-  });
-
-  it("passes doctor, which finds the engine through DOCKER_HOST", async () => {
-    const result = await execa(CTL, ["doctor", "--docker-config", engine.daemonJson, "--containerd-config", engine.containerdConfig], {
-      env: { ...engine.env, RUNSC_OVERLAY_CONFIG: config },
-      reject: false,
+  beforeAll(async () => {
+    const dir = workdir(`docker-${generation.containerdConfigVersion}`);
+    // runsc needs --network=none on every call here: this machine gives the sandbox no network.
+    config = writeConfig(dir, RUNSC["20240729"], { flags: ["--network=none"] });
+    engine = await startEngine(join(dir, "engine"), { ...generation, runtimeEnv: { RUNSC_OVERLAY_CONFIG: config } }, {
+      "log-level": "info",
+      runtimes: { "runsc-memory": MEMORY_RUNTIME, "runsc-plain": PLAIN_RUNTIME },
     });
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/^ok +docker engine +dockerd has runtime runsc-overlay loaded$/m);
-    expect(result.stdout).toMatch(new RegExp(`^ok +docker rootfs +${engine.dir}/docker is on a disk filesystem`, "m"));
-  });
-});
+    image = await importBusybox(engine, BUSYBOX);
+    await execa(CTL, ["install", "docker", "--config-file", engine.daemonJson], { env: engine.env });
+  }, 120_000);
 
-describe("docker run --runtime=runsc-overlay", () => {
-  it("gives the container an overlay root and passes its exit code through", async () => {
-    const result = await run("runsc-overlay", ["--rm", image, "sh", "-c", "mount | head -n 1; exit 3"], { reject: false });
-    expect(result.stdout).toMatch(/^none on \/ type overlay/);
-    expect(result.exitCode).toBe(3);
+  afterAll(async () => {
+    await engine?.stop();
   });
 
-  it("puts a 64 MiB write in the .gvisor.filestore of the writable layer, not in sandbox memory as root:memory does", async () => {
-    const growth: Record<string, number> = {};
-    for (const runtime of ["runsc-overlay", "runsc-memory"]) {
-      const id = await detached(runtime, "sleep 600");
-      const pid = await sandboxPid(id);
-      const before = sharedRssKiB(pid);
-      await engine.docker(["exec", id, "dd", "if=/dev/zero", "of=/big", "bs=1M", "count=64"]);
-      growth[runtime] = sharedRssKiB(pid) - before;
-      const upper = (await engine.docker(["inspect", "-f", "{{.GraphDriver.Data.UpperDir}}", id])).stdout.trim();
-      const filestores = readdirSync(upper).filter((name) => name.startsWith(".gvisor.filestore."));
-      if (runtime === "runsc-overlay") {
-        expect(filestores).toEqual([`.gvisor.filestore.${id}`]);
-        expect(statSync(join(upper, filestores[0]!)).blocks * 512).toBeGreaterThanOrEqual(64 * MiB * 1024);
-      } else {
-        expect(filestores).toEqual([]);
-      }
-      await engine.docker(["rm", "-f", id]);
-    }
-    expect(growth["runsc-overlay"]).toBeLessThan(8 * MiB);
-    expect(growth["runsc-memory"]).toBeGreaterThan(60 * MiB);
-  });
+  const run = (runtime: string, args: string[], options?: { reject?: boolean }) =>
+    engine.docker(["run", "--network=none", `--runtime=${runtime}`, ...args], options);
+  const detached = async (runtime: string, command: string, args: string[] = []) => (await run(runtime, ["-d", ...args, image, "sh", "-c", command])).stdout.trim();
 
-  it("keeps docker logs to the container's own output", async () => {
-    const id = await detached("runsc-overlay", "echo out; echo err >&2");
-    await engine.docker(["wait", id]);
-    const logs = await engine.docker(["logs", id]);
-    expect([logs.stdout, logs.stderr]).toEqual(["out", "err"]);
-    await engine.docker(["rm", id]);
-  });
+  /** Writes 64 MiB inside a running container, then removes it: what grew, and where the filestore is. */
+  async function write64MiB(id: string) {
+    const pid = await sandboxPid(id);
+    const before = sharedRssKiB(pid);
+    await engine.docker(["exec", id, "dd", "if=/dev/zero", "of=/big", "bs=1M", "count=64"]);
+    const growthKiB = sharedRssKiB(pid) - before;
+    const upper = (await engine.docker(["inspect", "-f", "{{.GraphDriver.Data.UpperDir}}", id])).stdout.trim();
+    const filestores = readdirSync(upper).filter((name) => name.startsWith(".gvisor.filestore."));
+    const filestoreBytes = filestores.length === 1 ? statSync(join(upper, filestores[0]!)).blocks * 512 : 0;
+    await engine.docker(["rm", "-f", id]);
+    return { id, growthKiB, filestores, filestoreBytes };
+  }
 
-  it("runs docker exec, top, pause and unpause", async () => {
-    const id = await detached("runsc-overlay", "sleep 600");
-    expect((await engine.docker(["exec", id, "sh", "-c", "echo from-exec; exit 5"], { reject: false })).stdout).toBe("from-exec");
-    expect((await engine.docker(["exec", id, "sh", "-c", "exit 5"], { reject: false })).exitCode).toBe(5);
-    // runsc reports sandbox PIDs, which docker top then looks up among the host's: as with runsc alone.
-    const plain = await detached("runsc-plain", "sleep 600");
-    const pids = async (container: string) => (await engine.docker(["top", container, "-o", "pid"])).stdout.split("\n").slice(1).sort();
-    expect(await pids(id)).toEqual(await pids(plain));
-    await engine.docker(["pause", id]);
-    expect((await engine.docker(["inspect", "-f", "{{.State.Status}}", id])).stdout).toBe("paused");
-    await engine.docker(["unpause", id]);
-    expect((await engine.docker(["exec", id, "echo", "awake"])).stdout).toBe("awake");
-    await engine.docker(["rm", "-f", id, plain]);
-  });
-
-  it("lets docker stop run the container's SIGTERM handler, well inside the grace period", async () => {
-    const id = await detached("runsc-overlay", 'trap "echo handled; exit 42" TERM; echo ready; while true; do sleep 0.1; done');
-    await expect.poll(async () => (await engine.docker(["logs", id])).stdout, { timeout: 10_000 }).toBe("ready");
-    const started = Date.now();
-    await engine.docker(["stop", "-t", "30", id]);
-    expect(Date.now() - started).toBeLessThan(10_000);
-    expect((await engine.docker(["inspect", "-f", "{{.State.ExitCode}}", id])).stdout).toBe("42");
-    expect((await engine.docker(["logs", id])).stdout).toBe("ready\nhandled");
-    await engine.docker(["rm", id]);
-  });
-
-  it("lets docker kill end the container with SIGKILL", async () => {
-    const id = await detached("runsc-overlay", "sleep 600");
-    await engine.docker(["kill", id]);
-    expect((await engine.docker(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id])).stdout).toBe("exited 137");
-    await engine.docker(["rm", id]);
-  });
-
-  it("shows a config mistake in docker run's own error, and starts nothing", async () => {
+  /** Runs `body` with config.toml changed by `edit`, then puts the file back. */
+  async function withConfig(edit: (toml: string) => string, body: () => Promise<void>) {
     const good = `${config}.good`;
     copyFileSync(config, good);
-    writeFileSync(config, readFileSync(good, "utf8").replace('flags = ["--network=none"]', 'flags = ["--network=none", "--file-access=shared"]'));
+    writeFileSync(config, edit(readFileSync(good, "utf8")));
     try {
-      const result = await run("runsc-overlay", ["--rm", image, "true"], { reject: false });
-      expect(result.exitCode).toBe(125);
-      expect(result.stderr).toContain(
-        `OCI runtime create failed: runsc-overlay: --file-access=shared (from runsc.flags in ${config}) conflicts with --overlay2=root:self`,
-      );
+      await body();
     } finally {
       copyFileSync(good, config);
     }
-    expect((await engine.docker(["ps", "-aq"])).stdout).toBe("");
-  });
-});
+  }
 
-describe("docker compose with runsc-overlay-ctl compose-override", () => {
-  it("runs every service of a two-file project under runsc-overlay on the host's network", async () => {
-    const dir = workdir("compose-e2e");
-    const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), name);
-    const files = [
-      file("compose.yaml", `services:\n  app:\n    image: ${image}\n    command: ["sleep", "600"]\n  worker:\n    image: ${image}\n    command: ["sleep", "600"]\n`),
-      file("compose.ci.yaml", "services:\n  worker:\n    environment: {ROLE: ci}\n"),
-    ];
-    await execa(CTL, ["compose-override", ...files, "--host-network", "-o", "runsc.yaml"], { cwd: dir });
-    const compose = (args: string[]) => execa(COMPOSE, ["-p", "rso", ...[...files, "runsc.yaml"].flatMap((f) => ["-f", f]), ...args], { cwd: dir, env: engine.env });
-    await compose(["up", "-d"]);
-    try {
-      const ids = (await compose(["ps", "-q"])).stdout.split("\n").sort();
-      expect(ids).toHaveLength(2);
-      for (const id of ids) {
-        const inspect = (format: string) => engine.docker(["inspect", "-f", format, id]).then((result) => result.stdout);
-        expect(await inspect("{{.HostConfig.Runtime}} {{.HostConfig.NetworkMode}} {{.State.Status}}")).toBe("runsc-overlay host running");
-        // Under gVisor, with the writable layer's overlay backed by the filestore beside it.
-        expect((await engine.docker(["exec", id, "dmesg"])).stdout).toContain("Starting gVisor");
-        expect(readdirSync(await inspect("{{.GraphDriver.Data.UpperDir}}"))).toContain(`.gvisor.filestore.${await inspect("{{.Id}}")}`);
+  describe("registration", () => {
+    it("keeps daemon.json's other keys and runtimes, and docker info lists runsc-overlay", async () => {
+      const daemon = JSON.parse(readFileSync(engine.daemonJson, "utf8"));
+      expect(daemon).toMatchObject({ "log-level": "info", runtimes: { "runsc-memory": MEMORY_RUNTIME, "runsc-overlay": { path: expect.stringMatching(/\/bin\/runsc-overlay$/) } } });
+      const runtimes = JSON.parse((await engine.docker(["info", "--format", "{{json .Runtimes}}"])).stdout);
+      expect(Object.keys(runtimes)).toEqual(expect.arrayContaining(["runsc-overlay", "runsc-memory", "runc"]));
+    });
+
+    it("passes doctor, which finds the engine through DOCKER_HOST", async () => {
+      const result = await execa(CTL, ["doctor", "--docker-config", engine.daemonJson, "--containerd-config", engine.containerdConfig], {
+        env: { ...engine.env, RUNSC_OVERLAY_CONFIG: config },
+        reject: false,
+      });
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toMatch(/^ok +docker engine +dockerd has runtime runsc-overlay loaded$/m);
+      expect(result.stdout).toMatch(new RegExp(`^ok +docker rootfs +${engine.dir}/docker is on a disk filesystem`, "m"));
+    });
+
+    it.runIf(generation.featuresProbe)("answers dockerd's features probe without a warning, where runsc 20240729 alone gets one", () => {
+      const failures = readFileSync(engine.dockerdLog, "utf8")
+        .split("\n")
+        .filter((line) => line.includes("level=warning") && line.includes("Failed to run ["));
+      // One probe at start and one on install's reload, which found runsc-overlay registered.
+      expect(failures.filter((line) => line.includes("/runsc-plain.")).length).toBeGreaterThanOrEqual(2);
+      expect(failures.filter((line) => line.includes("runsc-overlay"))).toEqual([]);
+    });
+  });
+
+  describe("docker run --runtime=runsc-overlay", () => {
+    it("gives the container an overlay root and passes its exit code through", async () => {
+      const result = await run("runsc-overlay", ["--rm", image, "sh", "-c", "mount | head -n 1; exit 3"], { reject: false });
+      expect(result.stdout).toMatch(/^none on \/ type overlay/);
+      expect(result.exitCode).toBe(3);
+    });
+
+    it("puts a 64 MiB write in the .gvisor.filestore of the writable layer, not in sandbox memory as root:memory does", async () => {
+      const self = await write64MiB(await detached("runsc-overlay", "sleep 600"));
+      expect(self.filestores).toEqual([`.gvisor.filestore.${self.id}`]);
+      expect(self.filestoreBytes).toBeGreaterThanOrEqual(64 * MiB * 1024);
+      expect(self.growthKiB).toBeLessThan(8 * MiB);
+      const memory = await write64MiB(await detached("runsc-memory", "sleep 600"));
+      expect(memory.filestores).toEqual([]);
+      expect(memory.growthKiB).toBeGreaterThan(60 * MiB);
+    });
+
+    it("keeps docker logs to the container's own output", async () => {
+      const id = await detached("runsc-overlay", "echo out; echo err >&2");
+      await engine.docker(["wait", id]);
+      const logs = await engine.docker(["logs", id]);
+      expect([logs.stdout, logs.stderr]).toEqual(["out", "err"]);
+      await engine.docker(["rm", id]);
+    });
+
+    it("runs docker exec, top, pause and unpause", async () => {
+      const id = await detached("runsc-overlay", "sleep 600");
+      expect((await engine.docker(["exec", id, "sh", "-c", "echo from-exec; exit 5"], { reject: false })).stdout).toBe("from-exec");
+      expect((await engine.docker(["exec", id, "sh", "-c", "exit 5"], { reject: false })).exitCode).toBe(5);
+      // runsc reports sandbox PIDs, which docker top then looks up among the host's: as with runsc alone.
+      const plain = await detached("runsc-plain", "sleep 600");
+      const pids = async (container: string) => (await engine.docker(["top", container, "-o", "pid"])).stdout.split("\n").slice(1).sort();
+      expect(await pids(id)).toEqual(await pids(plain));
+      await engine.docker(["pause", id]);
+      expect((await engine.docker(["inspect", "-f", "{{.State.Status}}", id])).stdout).toBe("paused");
+      await engine.docker(["unpause", id]);
+      expect((await engine.docker(["exec", id, "echo", "awake"])).stdout).toBe("awake");
+      await engine.docker(["rm", "-f", id, plain]);
+    });
+
+    it("lets docker stop run the container's SIGTERM handler, well inside the grace period", async () => {
+      const id = await detached("runsc-overlay", 'trap "echo handled; exit 42" TERM; echo ready; while true; do sleep 0.1; done');
+      await expect.poll(async () => (await engine.docker(["logs", id])).stdout, { timeout: 10_000 }).toBe("ready");
+      const started = Date.now();
+      await engine.docker(["stop", "-t", "30", id]);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect((await engine.docker(["inspect", "-f", "{{.State.ExitCode}}", id])).stdout).toBe("42");
+      expect((await engine.docker(["logs", id])).stdout).toBe("ready\nhandled");
+      await engine.docker(["rm", id]);
+    });
+
+    it("lets docker kill end the container with SIGKILL", async () => {
+      const id = await detached("runsc-overlay", "sleep 600");
+      await engine.docker(["kill", id]);
+      expect((await engine.docker(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id])).stdout).toBe("exited 137");
+      await engine.docker(["rm", id]);
+    });
+
+    it("shows a config mistake in docker run's own error, and starts nothing", async () => {
+      await withConfig(
+        (toml) => toml.replace('flags = ["--network=none"]', 'flags = ["--network=none", "--file-access=shared"]'),
+        async () => {
+          const result = await run("runsc-overlay", ["--rm", image, "true"], { reject: false });
+          expect(result.exitCode).toBe(125);
+          expect(result.stderr).toContain(
+            `OCI runtime create failed: runsc-overlay: --file-access=shared (from runsc.flags in ${config}) conflicts with --overlay2=root:self`,
+          );
+        },
+      );
+      expect((await engine.docker(["ps", "-aq"])).stdout).toBe("");
+    });
+  });
+
+  describe.runIf(generation.annotations)("docker run --annotation dev.gvisor.flag.overlay2=root:memory", () => {
+    // With --allow-flag-override runsc would honour the annotation; without, 20240729 refuses it outright.
+    const allowOverride = (annotations: string) => (toml: string) =>
+      toml.replace('flags = ["--network=none"]', 'flags = ["--network=none", "--allow-flag-override"]') + `[overlay]\nannotations = "${annotations}"\n`;
+    const annotated = () => detached("runsc-overlay", "sleep 600", ["--annotation", "dev.gvisor.flag.overlay2=root:memory"]);
+
+    it('still gets the host-backed root overlay under annotations = "enforce"', async () => {
+      await withConfig(allowOverride("enforce"), async () => {
+        const written = await write64MiB(await annotated());
+        expect(written.filestores).toEqual([`.gvisor.filestore.${written.id}`]);
+        expect(written.growthKiB).toBeLessThan(8 * MiB);
+      });
+    });
+
+    it('gets the memory overlay it asks for under annotations = "allow"', async () => {
+      await withConfig(allowOverride("allow"), async () => {
+        const written = await write64MiB(await annotated());
+        expect(written.filestores).toEqual([]);
+        expect(written.growthKiB).toBeGreaterThan(60 * MiB);
+      });
+    });
+  });
+
+  describe("docker compose with runsc-overlay-ctl compose-override", () => {
+    it("runs every service of a two-file project under runsc-overlay on the host's network", async () => {
+      const dir = workdir("compose-e2e");
+      const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), name);
+      const files = [
+        file("compose.yaml", `services:\n  app:\n    image: ${image}\n    command: ["sleep", "600"]\n  worker:\n    image: ${image}\n    command: ["sleep", "600"]\n`),
+        file("compose.ci.yaml", "services:\n  worker:\n    environment: {ROLE: ci}\n"),
+      ];
+      await execa(CTL, ["compose-override", ...files, "--host-network", "-o", "runsc.yaml"], { cwd: dir });
+      const compose = (args: string[]) => execa(COMPOSE, ["-p", "rso", ...[...files, "runsc.yaml"].flatMap((f) => ["-f", f]), ...args], { cwd: dir, env: engine.env });
+      await compose(["up", "-d"]);
+      try {
+        const ids = (await compose(["ps", "-q"])).stdout.split("\n").sort();
+        expect(ids).toHaveLength(2);
+        for (const id of ids) {
+          const inspect = (format: string) => engine.docker(["inspect", "-f", format, id]).then((result) => result.stdout);
+          expect(await inspect("{{.HostConfig.Runtime}} {{.HostConfig.NetworkMode}} {{.State.Status}}")).toBe("runsc-overlay host running");
+          // Under gVisor, with the writable layer's overlay backed by the filestore beside it.
+          expect((await engine.docker(["exec", id, "dmesg"])).stdout).toContain("Starting gVisor");
+          expect(readdirSync(await inspect("{{.GraphDriver.Data.UpperDir}}"))).toContain(`.gvisor.filestore.${await inspect("{{.Id}}")}`);
+        }
+        expect((await compose(["exec", "worker", "sh", "-c", "echo $ROLE"])).stdout).toBe("ci");
+      } finally {
+        await compose(["down", "-t", "1"]);
       }
-      expect((await compose(["exec", "worker", "sh", "-c", "echo $ROLE"])).stdout).toBe("ci");
-    } finally {
-      await compose(["down", "-t", "1"]);
-    }
-    expect((await engine.docker(["ps", "-aq"])).stdout).toBe("");
+      expect((await engine.docker(["ps", "-aq"])).stdout).toBe("");
+    });
   });
 });

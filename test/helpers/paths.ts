@@ -1,5 +1,6 @@
 /** Where scripts/test puts the real parts the suites run. */
 import { fileURLToPath } from "node:url";
+import { type Generation, generations } from "../../src/testbed/generations.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const parts = `${root}.tools/test`;
@@ -13,7 +14,8 @@ export const RUNSC = {
 export const BUSYBOX = `${parts}/busybox/bin/busybox`;
 export const FIXTURES = `${root}test/runtime/fixtures`;
 
-/** Debian 12's engine: dockerd and docker, containerd, its runc-v2 shim and ctr, and the runc dockerd insists on. */
-export const ENGINE_BIN = [`${parts}/docker-20.10/usr/bin`, `${parts}/docker-20.10/usr/sbin`, `${parts}/containerd-1.6/usr/bin`, `${parts}/runc-1.1/usr/sbin`];
+/** The engine generations of the end-to-end suite; the first is Debian 12's, with containerd 1.6. */
+export const ENGINES = generations(parts);
+export const [DEBIAN_12_ENGINE] = ENGINES as [Generation, ...Generation[]];
 /** Docker Compose v2 from Debian 13, run standalone (docker-compose), which needs no engine for `config`. */
 export const COMPOSE = `${parts}/docker-compose/usr/bin/docker-compose`;
