@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engine, importBusybox, startEngine } from "../../src/testbed/engine.js";
+import { openFilesUnder } from "../../src/testbed/filestore.js";
 import type { Generation } from "../../src/testbed/generations.js";
 import { BUSYBOX, COMPOSE, CTL, ENGINES, RUNSC } from "../helpers/paths.js";
 import { workdir, writeConfig } from "../helpers/runtime.js";
@@ -45,11 +46,12 @@ describe.each(ENGINES)("$name", (generation: Generation) => {
   const detached = async (runtime: string, command: string, args: string[] = []) => (await run(runtime, ["-d", ...args, image, "sh", "-c", command])).stdout.trim();
 
   /** Writes 64 MiB inside a running container, then removes it: what grew, and where the filestore is. */
-  async function write64MiB(id: string) {
+  async function write64MiB(id: string, whileRunning = () => {}) {
     const pid = await sandboxPid(id);
     const before = sharedRssKiB(pid);
     await engine.docker(["exec", id, "dd", "if=/dev/zero", "of=/big", "bs=1M", "count=64"]);
     const growthKiB = sharedRssKiB(pid) - before;
+    whileRunning();
     const upper = (await engine.docker(["inspect", "-f", "{{.GraphDriver.Data.UpperDir}}", id])).stdout.trim();
     const filestores = readdirSync(upper).filter((name) => name.startsWith(".gvisor.filestore."));
     const filestoreBytes = filestores.length === 1 ? statSync(join(upper, filestores[0]!)).blocks * 512 : 0;
@@ -167,6 +169,21 @@ describe.each(ENGINES)("$name", (generation: Generation) => {
         },
       );
       expect((await engine.docker(["ps", "-aq"])).stdout).toBe("");
+    });
+  });
+
+  describe("with Debian 12's runsc 0.0~20221219, which has no self medium", () => {
+    it("runs the container on the host-backed filestore in fallback_dir instead", async () => {
+      const fallbackDir = join(engine.dir, "fallback-filestore");
+      const older = (toml: string) => toml.replace(RUNSC["20240729"], RUNSC["20221219"]) + `[overlay]\nfallback_dir = ${JSON.stringify(fallbackDir)}\n`;
+      await withConfig(older, async () => {
+        const id = await detached("runsc-overlay", "sleep 600");
+        expect((await engine.docker(["exec", id, "sh", "-c", "mount | head -n 1"])).stdout).toMatch(/^none on \/ type overlay/);
+        const written = await write64MiB(id, () => expect(openFilesUnder(fallbackDir)).toEqual([expect.stringMatching(/\/runsc-overlay-filestore-\d+ \(deleted\)$/)]));
+        expect(written.growthKiB).toBeLessThan(8 * MiB);
+        expect(written.filestores).toEqual([]);
+        expect((await run("runsc-overlay", ["--rm", image, "sh", "-c", "exit 3"], { reject: false })).exitCode).toBe(3);
+      });
     });
   });
 
