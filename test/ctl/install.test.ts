@@ -7,11 +7,14 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
-import { CTL, DEBIAN_12_ENGINE, LAUNCHER, RUNSC } from "../helpers/paths.js";
+import type { Generation } from "../../src/testbed/generations.js";
+import { CTL, ENGINES, LAUNCHER, RUNSC } from "../helpers/paths.js";
 import { workdir } from "../helpers/runtime.js";
 
 const NO_ENGINE = { PATH: "/usr/bin:/bin", DOCKER_HOST: "unix:///nonexistent/docker.sock" };
-const WITH_CONTAINERD = { ...NO_ENGINE, PATH: `${DEBIAN_12_ENGINE.bin.join(":")}:/usr/bin:/bin` };
+const withEngine = (generation: Generation) => ({ ...NO_ENGINE, PATH: `${generation.bin.join(":")}:/usr/bin:/bin` });
+/** containerd 1.6 and 2.1 on PATH, whose own `config dump` install consults. */
+const [WITH_CONTAINERD, WITH_CONTAINERD_2] = [withEngine(ENGINES[0]!), withEngine(ENGINES[1]!)];
 
 const ctl = (args: string[], env: Record<string, string> = NO_ENGINE) => execa(CTL, args, { env, extendEnv: false, reject: false });
 
@@ -102,9 +105,12 @@ describe("install containerd", () => {
   const V3 = `version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = false\n`;
 
   it.each([
-    ["2", V2, "io.containerd.grpc.v1.cri", true, WITH_CONTAINERD],
-    ["3", V3, "io.containerd.cri.v1.runtime", false, NO_ENGINE],
-  ] as const)("adds a version %s drop-in with runc's SystemdCgroup, one import line, and nothing the second time", async (version, text, plugin, systemd, env) => {
+    ["2", "containerd 1.6", V2, "io.containerd.grpc.v1.cri", true, WITH_CONTAINERD],
+    ["3", "containerd 2.1", V3, "io.containerd.cri.v1.runtime", false, WITH_CONTAINERD_2],
+    ["3", "no containerd", V3, "io.containerd.cri.v1.runtime", false, NO_ENGINE],
+    // containerd 2 migrates a version 2 file, and its drop-in with it, to version 3 when it loads them.
+    ["2", "containerd 2.1", V2, "io.containerd.grpc.v1.cri", true, WITH_CONTAINERD_2],
+  ] as const)("adds a version %s drop-in (%s) with runc's SystemdCgroup, one import line, and nothing the second time", async (version, _, text, plugin, systemd, env) => {
     const { dir, file } = fileIn("ctl-containerd", "config.toml", text);
     const dropIn = join(dir, "conf.d/runsc-overlay.toml");
     const first = await ctl(["install", "containerd", "--config", file], env);
@@ -116,7 +122,7 @@ describe("install containerd", () => {
       version: Number(version),
       plugins: { [plugin]: { containerd: { runtimes: { "runsc-overlay": { runtime_type: "io.containerd.runc.v2", options: { BinaryName: LAUNCHER, SystemdCgroup: systemd } } } } } },
     });
-    if (env === WITH_CONTAINERD) expect(first.stderr).toContain(`containerd config dump shows runtime runsc-overlay with BinaryName ${LAUNCHER}`);
+    if (env !== NO_ENGINE) expect(first.stderr).toContain(`containerd config dump shows runtime runsc-overlay with BinaryName ${LAUNCHER}`);
 
     const before = snapshot(dir);
     const second = await ctl(["install", "containerd", "--config", file], env);
@@ -128,11 +134,15 @@ describe("install containerd", () => {
     expect(existsSync(dropIn)).toBe(false);
   });
 
-  it("creates a missing config.toml in the version the installed containerd reads, and uninstall removes it", async () => {
+  it.each([
+    ["containerd 1.6", WITH_CONTAINERD, 2],
+    ["containerd 2.1", WITH_CONTAINERD_2, 3],
+  ])("creates a missing config.toml in the version that %s reads, and uninstall removes it", async (_, env, version) => {
     const { dir, file } = fileIn("ctl-containerd", "config.toml");
-    expect((await ctl(["install", "containerd", "--config", file], WITH_CONTAINERD)).exitCode).toBe(0);
-    expect(parse(readFileSync(file, "utf8"))).toEqual({ version: 2, imports: [join(dir, "conf.d/runsc-overlay.toml")] });
-    expect((await ctl(["uninstall", "containerd", "--config", file], WITH_CONTAINERD)).exitCode).toBe(0);
+    const install = await ctl(["install", "containerd", "--config", file], env);
+    expect(install.stderr).toContain(`containerd config dump shows runtime runsc-overlay with BinaryName ${LAUNCHER}`);
+    expect(parse(readFileSync(file, "utf8"))).toEqual({ version, imports: [join(dir, "conf.d/runsc-overlay.toml")] });
+    expect((await ctl(["uninstall", "containerd", "--config", file], env)).exitCode).toBe(0);
     expect(readdirSync(dir)).toEqual(["conf.d"]);
   });
 
