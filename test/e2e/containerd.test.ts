@@ -21,10 +21,11 @@ const RUNTIME = ["--runtime", "io.containerd.runc.v2", "--runc-binary", LAUNCHER
 
 describe.each(ENGINES)("$name", (generation: Generation) => {
   let engine: Engine;
+  let config: string;
 
   beforeAll(async () => {
     const dir = workdir(`containerd-${generation.containerdConfigVersion}`);
-    const config = writeConfig(dir, RUNSC["20240729"], { flags: ["--network=none"] });
+    config = writeConfig(dir, RUNSC["20240729"], { flags: ["--network=none"] });
     engine = await startEngine(join(dir, "engine"), { ...generation, runtimeEnv: { RUNSC_OVERLAY_CONFIG: config } });
     const tag = await importBusybox(engine, BUSYBOX);
     const tar = join(engine.dir, "busybox-image.tar");
@@ -82,6 +83,8 @@ describe.each(ENGINES)("$name", (generation: Generation) => {
       const { runtime_type, options } = runtime as { runtime_type: string; options: { BinaryName: string } };
       const result = await engine.ctr(["run", "--rm", "--runtime", runtime_type, "--runc-binary", options.BinaryName, IMAGE, "ctr-installed", "sh", "-c", "mount | head -n 1; dmesg | head -n 1"]);
       expect(result.stdout).toMatch(/^none on \/ type overlay .*\n.*Starting gVisor/);
+      const doctor = await execa(CTL, ["doctor", "--containerd-config", engine.containerdConfig, "--docker-config", `${engine.dir}/none.json`], { env: { ...engine.env, RUNSC_OVERLAY_CONFIG: config } });
+      expect(doctor.stdout).toMatch(new RegExp(`^ok +containerd +containerd's configuration has runtime runsc-overlay \\(${LAUNCHER}\\)$`, "m"));
       await execa(CTL, ["uninstall", "containerd", "--config", engine.containerdConfig], { env: engine.env });
       expect(readFileSync(engine.containerdConfig, "utf8")).toBe(before);
       expect((await dumpedRuntime()).runtime).toBeUndefined();
