@@ -211,14 +211,17 @@ describe.each(ENGINES)("$name", (generation: Generation) => {
   });
 
   describe("docker compose with runsc-overlay-ctl compose-override", () => {
-    it("runs every service of a two-file project under runsc-overlay on the host's network", async () => {
+    it.each([
+      ["on the host's network", ["--host-network"], "host"],
+      ["on the project's own network", [], "rso_default"],
+    ])("runs every service of a two-file project under runsc-overlay %s", async (_, options, networkMode) => {
       const dir = workdir("compose-e2e");
       const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), name);
       const files = [
         file("compose.yaml", `services:\n  app:\n    image: ${image}\n    command: ["sleep", "600"]\n  worker:\n    image: ${image}\n    command: ["sleep", "600"]\n`),
         file("compose.ci.yaml", "services:\n  worker:\n    environment: {ROLE: ci}\n"),
       ];
-      await execa(CTL, ["compose-override", ...files, "--host-network", "-o", "runsc.yaml"], { cwd: dir });
+      await execa(CTL, ["compose-override", ...files, ...options, "-o", "runsc.yaml"], { cwd: dir });
       const compose = (args: string[]) => execa(COMPOSE, ["-p", "rso", ...[...files, "runsc.yaml"].flatMap((f) => ["-f", f]), ...args], { cwd: dir, env: engine.env });
       await compose(["up", "-d"]);
       try {
@@ -226,7 +229,7 @@ describe.each(ENGINES)("$name", (generation: Generation) => {
         expect(ids).toHaveLength(2);
         for (const id of ids) {
           const inspect = (format: string) => engine.docker(["inspect", "-f", format, id]).then((result) => result.stdout);
-          expect(await inspect("{{.HostConfig.Runtime}} {{.HostConfig.NetworkMode}} {{.State.Status}}")).toBe("runsc-overlay host running");
+          expect(await inspect("{{.HostConfig.Runtime}} {{.HostConfig.NetworkMode}} {{.State.Status}}")).toBe(`runsc-overlay ${networkMode} running`);
           // Under gVisor, with the writable layer's overlay backed by the filestore beside it.
           expect((await engine.docker(["exec", id, "dmesg"])).stdout).toContain("Starting gVisor");
           expect(readdirSync(await inspect("{{.GraphDriver.Data.UpperDir}}"))).toContain(`.gvisor.filestore.${await inspect("{{.Id}}")}`);
