@@ -9,39 +9,38 @@ import { type ComposeModel } from "../schema/compose.schema.js";
 import { type ComposeSource, type Mapping, type Value, Override, RESET, isMapping, plain } from "./compose-file.js";
 
 export function mergeComposeFiles(sources: ComposeSource[]): ComposeModel {
-  const merged = sources.reduce<Value | undefined>((model, source) => merge(model, longForm(source.model)), {});
+  const merged = sources.reduce<Value | undefined>((model, source) => mergeValue(model, longForm(source.model)), {});
   return plain(merged ?? {}) as ComposeModel;
 }
 
-function merge(base: Value | undefined, over: Value): Value | undefined {
+/** `over` merged onto `base`; undefined where `over` is a `!reset`, which removes the key. */
+export function mergeValue(base: Value | undefined, over: Value): Value | undefined {
   if (over === RESET) return undefined;
   if (over instanceof Override) return over.value;
   if (Array.isArray(base) && Array.isArray(over)) return [...base, ...over];
   if (!isMapping(base) || !isMapping(over)) return over;
   const result: Mapping = { ...base };
   for (const [key, value] of Object.entries(over)) {
-    const merged = merge(result[key], value);
+    const merged = mergeValue(result[key], value);
     if (merged === undefined) delete result[key];
     else result[key] = merged;
   }
   return result;
 }
 
-/** A service's `build: DIR` is `build: {context: DIR}`, and `networks: [a]` is `networks: {a: null}`. */
 function longForm(model: Mapping): Mapping {
   const services = model.services;
   if (!isMapping(services)) return model;
-  const expanded = Object.entries(services).map(([name, service]) => {
-    if (!isMapping(service)) return [name, service];
-    const { build, networks } = service;
-    return [
-      name,
-      {
-        ...service,
-        ...(typeof build === "string" ? { build: { context: build } } : {}),
-        ...(Array.isArray(networks) ? { networks: Object.fromEntries(networks.map((network) => [String(network), null])) } : {}),
-      },
-    ];
-  });
-  return { ...model, services: Object.fromEntries(expanded) };
+  return { ...model, services: Object.fromEntries(Object.entries(services).map(([name, service]) => [name, longFormService(service)])) };
+}
+
+/** A service's `build: DIR` is `build: {context: DIR}`, and `networks: [a]` is `networks: {a: null}`. */
+export function longFormService(service: Value): Value {
+  if (!isMapping(service)) return service;
+  const { build, networks } = service;
+  return {
+    ...service,
+    ...(typeof build === "string" ? { build: { context: build } } : {}),
+    ...(Array.isArray(networks) ? { networks: Object.fromEntries(networks.map((network) => [String(network), null])) } : {}),
+  };
 }

@@ -4,10 +4,8 @@
  * namespace in the ways Compose and Docker accept.
  */
 import { Document, isScalar, visit } from "yaml";
-import type { ComposeModel, ComposeService } from "../schema/compose.schema.js";
-import { Refusal } from "../runtime/errors.js";
-import type { ComposeSource } from "./compose-file.js";
-import { mergeComposeFiles } from "./compose-merge.js";
+import type { ComposeService } from "../schema/compose.schema.js";
+import type { ComposeProject } from "./compose-project.js";
 
 export interface OverrideOptions {
   runtime: string;
@@ -23,22 +21,15 @@ export interface ComposeOverride {
 /** A key whose earlier value the override removes: written as `!reset`, which Compose 2.24 and later understand. */
 const RESET = "__runsc_overlay_reset__";
 
-export function composeOverride(sources: ComposeSource[], options: OverrideOptions): ComposeOverride {
-  for (const source of sources) {
-    if ("include" in source.model) throw new Refusal(`${source.file}: include is not supported: pass the included Compose files to compose-override as well`);
-  }
-  const model: ComposeModel = mergeComposeFiles(sources);
-  const names = Object.keys(model.services ?? {});
-  if (names.length === 0) throw new Refusal(`${sources.map((source) => source.file).join(", ")}: no services to run under ${options.runtime}`);
+export function composeOverride({ files, model }: ComposeProject, options: OverrideOptions): ComposeOverride {
   const notes: string[] = [];
-  const services = Object.fromEntries(names.map((name) => [name, serviceOverride(name, model.services![name]!, options, notes)]));
+  const services = Object.fromEntries(Object.entries(model.services ?? {}).map(([name, service]) => [name, serviceOverride(name, service!, options, notes)]));
   const doc = new Document({ services });
   visit(doc, {
     Scalar(_, scalar) {
       if (isScalar(scalar) && scalar.value === RESET) Object.assign(scalar, { value: null, tag: "!reset" });
     },
   });
-  const files = sources.map((source) => source.file);
   doc.commentBefore =
     ` Written by runsc-overlay-ctl compose-override from ${files.join(", ")}.\n` +
     ` Give it as the last file: docker compose ${files.map((file) => `-f ${file}`).join(" ")} -f <this file> up`;

@@ -6,8 +6,8 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { Refusal, describe } from "../runtime/errors.js";
-import { readComposeFile } from "./compose-file.js";
 import { composeOverride } from "./compose-override.js";
+import { loadComposeProject } from "./compose-project.js";
 import type { ConfigVersion } from "./containerd-config.js";
 import { doctor } from "./doctor.js";
 import { explain } from "./explain.js";
@@ -114,7 +114,7 @@ program
   .option("-o, --output <file>", "write the override there instead of stdout")
   .option("--host-network", "also put every service on the host's network (network_mode: host)", false)
   .action((files, o) => {
-    const { text, notes } = composeOverride(files.map(readComposeFile), { runtime: o.name, hostNetwork: o.hostNetwork });
+    const { text, notes } = composeOverride(loadComposeProject(files), { runtime: o.name, hostNetwork: o.hostNetwork });
     for (const note of notes) terminal.say(note);
     if (o.output === undefined) return terminal.print(text);
     replaceFile(o.output, Buffer.from(text));

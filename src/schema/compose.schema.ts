@@ -20,6 +20,7 @@ export const composeFileSchema = {
           networks: { type: ["array", "object"], items: { type: "string" } },
           links: { type: "array", items: { type: "string" } },
           build: { type: ["string", "object"], properties: { network: { type: "string" } } },
+          extends: { type: ["string", "object"], properties: { service: { type: "string" }, file: { type: "string" } }, required: ["service"] },
         },
       },
     },
