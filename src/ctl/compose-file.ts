@@ -5,7 +5,7 @@
  * type, is refused with its name, line and key.
  */
 import { readFileSync } from "node:fs";
-import { type Document, LineCounter, type Node, isAlias, isMap, isScalar, isSeq, parseDocument } from "yaml";
+import { type Alias, type Document, LineCounter, type Node, isAlias, isMap, isScalar, isSeq, parseDocument } from "yaml";
 import type { ErrorObject } from "ajv";
 import { Refusal, describe } from "../runtime/errors.js";
 import { validateComposeFile } from "../schema/validators.generated.mjs";
@@ -45,7 +45,7 @@ export function parseComposeFile(text: string, file: string): ComposeSource {
   };
   const [error] = doc.errors;
   if (error) throw new Refusal(`${at(error.pos[0])}: not valid YAML: ${error.message.split("\n")[0]}`);
-  const model = doc.contents === null ? {} : toValue(doc.contents, doc, at);
+  const model = doc.contents === null ? {} : toValue(doc.contents, { doc, at, aliases: 0, expanding: new Set() });
   if (!isMapping(model)) throw new Refusal(`${file}: a Compose file is a mapping of top-level keys (services, networks, ...)`);
   if (!validateComposeFile(plain(model))) {
     const problem = validateComposeFile.errors![0]!;
@@ -59,28 +59,58 @@ export function isMapping(value: Value | undefined): value is Mapping {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Override);
 }
 
-function toValue(node: Node, doc: Document, at: (offset: number | undefined) => string): Value {
+/** Aliases expanded in one file, at most: a real Compose file uses a few dozen; "billion laughs" would use billions. */
+const MAX_ALIASES = 10_000;
+
+interface Walk {
+  doc: Document;
+  at: (offset: number | undefined) => string;
+  aliases: number;
+  /** The anchored nodes being expanded now: an alias to one of them would expand forever. */
+  expanding: Set<Node>;
+}
+
+function toValue(node: Node, walk: Walk): Value {
   const value = ((): Value => {
-    if (isAlias(node)) return toValue(node.resolve(doc) as Node, doc, at);
-    if (isSeq(node)) return node.items.map((item) => (item === null ? null : toValue(item as Node, doc, at)));
+    if (isAlias(node)) return expandAlias(node, walk);
+    if (isSeq(node)) return node.items.map((item) => (item === null ? null : toValue(item as Node, walk)));
     if (isScalar(node)) return node.value as Value;
     if (!isMap(node)) return null;
     const own: Mapping = {};
-    const merged: Mapping = {};
+    let merged: Mapping = {};
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null;
       const key = keyNode !== null && isScalar(keyNode) ? String(keyNode.value) : undefined;
-      if (key === undefined) throw new Refusal(`${at(keyNode?.range?.[0])}: a Compose key must be a plain scalar`);
-      const item = pair.value === null ? null : toValue(pair.value as Node, doc, at);
-      if (key !== "<<" || keyNode?.tag !== undefined) own[key] = item;
-      // A merge key takes the keys of the mapping(s) it names that are not set already; the first source wins.
-      else for (const source of (Array.isArray(item) ? item : [item]) as Value[]) if (isMapping(source)) for (const [k, v] of Object.entries(source)) if (!(k in merged)) merged[k] = v;
+      if (key === undefined) throw new Refusal(`${walk.at(keyNode?.range?.[0])}: a Compose key must be a plain scalar`);
+      const item = pair.value === null ? null : toValue(pair.value as Node, walk);
+      if (key === "<<" && keyNode?.tag === undefined) merged = { ...mergeKeyValue(item), ...merged };
+      else own[key] = item;
     }
     return { ...merged, ...own };
   })();
   if (node.tag === "!reset") return RESET;
   if (node.tag === "!override") return new Override(value);
   return value;
+}
+
+function expandAlias(alias: Alias, walk: Walk): Value {
+  const target = alias.resolve(walk.doc) as Node | undefined;
+  const where = walk.at(alias.range?.[0]);
+  if (target === undefined) throw new Refusal(`${where}: alias *${alias.source} names no anchor before it`);
+  if (walk.expanding.has(target)) throw new Refusal(`${where}: alias *${alias.source} is inside the node it names, so it never ends`);
+  if (++walk.aliases > MAX_ALIASES) throw new Refusal(`${where}: more than ${MAX_ALIASES} aliases to expand; a Compose file needs far fewer`);
+  walk.expanding.add(target);
+  try {
+    return toValue(target, walk);
+  } finally {
+    walk.expanding.delete(target);
+  }
+}
+
+/** What a merge key (`<<: *a` or `<<: [*a, *b]`) brings in: the keys of the mappings it names, the first one's winning. */
+function mergeKeyValue(item: Value): Mapping {
+  const sources = (Array.isArray(item) ? item : [item]) as Value[];
+  return sources.reduceRight<Mapping>((merged, source) => (isMapping(source) ? { ...merged, ...source } : merged), {});
 }
 
 /** The model without markers: a key set to `!reset` is gone (Compose ignores the value written), an `!override` is its value. */

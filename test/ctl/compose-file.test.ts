@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { Override, RESET, parseComposeFile, plain, readComposeFile } from "../../src/ctl/compose-file.js";
 
 const F = "compose.yaml";
+/** Each level names the one before ten times: 10^8 expansions in all. */
+const LAUGHS = ["a0: &a0 [x]", ...Array.from({ length: 8 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(", ")}]`)].join("\n");
 
 describe("parseComposeFile", () => {
   it("resolves anchors, aliases and merge keys, the mapping's own keys winning over merged ones", () => {
@@ -34,6 +36,8 @@ describe("parseComposeFile", () => {
     ["links with a mapping inside", "services:\n  web:\n    links: [{db: x}]\n", /^compose\.yaml:3:13: services\.web\.links\.0 must be a string$/],
     ["build as a list", "services:\n  web:\n    build: [.]\n", /^compose\.yaml:3:12: services\.web\.build must be a string or a mapping$/],
     ["a key that is a mapping", "services:\n  ? {a: b}\n  : {}\n", /^compose\.yaml:2:5: a Compose key must be a plain scalar$/],
+    ["an alias inside the node it names", "x: &a\n  b: *a\n", /^compose\.yaml:2:6: alias \*a is inside the node it names, so it never ends$/],
+    ["aliases that expand a billion times", LAUGHS, /: more than 10000 aliases to expand; a Compose file needs far fewer$/],
   ])("refuses %s, naming the file, line and key", (_, text, message) => {
     expect(() => parseComposeFile(text, F)).toThrow(message);
   });
