@@ -15,7 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { busyboxBundle } from "../src/testbed/busybox.ts";
 import { importBusybox, startEngine } from "../src/testbed/engine.ts";
-import { generations } from "../src/testbed/generations.ts";
+import { type Generation, generations } from "../src/testbed/generations.ts";
 
 const project = join(import.meta.dirname, "..");
 const parts = join(project, ".tools/test");
@@ -24,7 +24,6 @@ const LAUNCHER = join(parts, "prefix/bin/runsc-overlay");
 const CTL = join(parts, "prefix/bin/runsc-overlay-ctl");
 const RUNSC = join(parts, "runsc-20240729/usr/bin/runsc");
 const BUSYBOX = join(parts, "busybox/bin/busybox");
-const ENGINE = generations(parts)[0]!;
 // runsc needs a network mode on every call here (the sandbox gets no network on this machine): both sides get it.
 const FLAGS = ["--network=none"];
 const SELF = "--overlay2=root:self";
@@ -175,10 +174,11 @@ async function lifecycle(): Promise<void> {
 }
 
 /** docker run --rm of busybox true on a private engine: runsc-overlay against runsc with the same flags. */
-async function dockerRun(): Promise<void> {
-  const dir = join(work, "docker");
+async function dockerRun(generation: Generation): Promise<void> {
+  const docker20or28 = `docker${/Docker (\d+)/.exec(generation.name)![1]}`;
+  const dir = join(work, docker20or28);
   const env = { RUNSC_OVERLAY_CONFIG: await config(dir, RUNSC) };
-  const engine = await startEngine(join(dir, "engine"), { ...ENGINE, runtimeEnv: env }, { runtimes: { runsc: { path: RUNSC, runtimeArgs: [...FLAGS, SELF] } } });
+  const engine = await startEngine(join(dir, "engine"), { ...generation, runtimeEnv: env }, { runtimes: { runsc: { path: RUNSC, runtimeArgs: [...FLAGS, SELF] } } });
   try {
     const image = await importBusybox(engine, BUSYBOX);
     await execa(CTL, ["install", "docker", "--config-file", engine.daemonJson], { env: engine.env });
@@ -190,10 +190,10 @@ async function dockerRun(): Promise<void> {
       { name: "runsc-overlay", run: docker("runsc-overlay") },
     ]);
     const [direct, ours] = [median(samples.get("runsc")!), median(samples.get("runsc-overlay")!)];
-    lines.push(`docker run --rm busybox true, Docker 20.10 (${n} rounds)`);
-    report("dockerRunscMs", "runtime runsc, runtimeArgs --network=none --overlay2=root:self", direct);
-    report("dockerOverlayMs", "runtime runsc-overlay", ours);
-    report("dockerRatio", "  ratio (target <= 1.20)", ours / direct, `${(ours / direct).toFixed(2)} x`);
+    lines.push(`docker run --rm busybox true, ${generation.name} (${n} rounds)`);
+    report(`${docker20or28}RunscMs`, "runtime runsc, runtimeArgs --network=none --overlay2=root:self", direct);
+    report(`${docker20or28}OverlayMs`, "runtime runsc-overlay", ours);
+    report(`${docker20or28}Ratio`, "  ratio (target <= 1.20)", ours / direct, `${(ours / direct).toFixed(2)} x`);
   } finally {
     await engine.stop();
   }
@@ -210,7 +210,7 @@ lines.push(`${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.ver
 try {
   await perCall();
   await lifecycle();
-  await dockerRun();
+  for (const generation of generations(parts)) await dockerRun(generation);
   noNodeLeft();
 } finally {
   rmSync(work, { recursive: true, force: true });
