@@ -3,37 +3,31 @@
  * the real Compose (Debian 13's docker-compose) accepting the override and making of it what we meant.
  */
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { composeOverride } from "../../src/ctl/compose-override.js";
 import { loadComposeProject } from "../../src/ctl/compose-project.js";
-import { SHOP, composeConfig } from "../helpers/compose.js";
+import { SHOP, composeConfig, composeFile } from "../helpers/compose.js";
 import { CTL } from "../helpers/paths.js";
 import { workdir } from "../helpers/runtime.js";
 
 const SERVICES = ["web", "api", "worker", "db", "batch", "report", "cache"];
-
-function written(text: string): string {
-  const file = join(workdir("compose"), "override.yaml");
-  writeFileSync(file, text);
-  return file;
-}
 
 describe("composeOverride", () => {
   it("puts every service on the runtime, and Compose accepts the result", async () => {
     const { text, notes } = composeOverride(loadComposeProject(SHOP), { runtime: "runsc-overlay", hostNetwork: false });
     expect(parse(text)).toEqual({ services: Object.fromEntries(SERVICES.map((name) => [name, { runtime: "runsc-overlay" }])) });
     expect(notes).toEqual(["web: runtime runc is replaced by runsc-overlay", "api: runtime runc is replaced by runsc-overlay", "report: runtime runc is replaced by runsc-overlay"]);
-    const result = await composeConfig([...SHOP, written(text)]);
+    const result = await composeConfig([...SHOP, composeFile(text, "override.yaml")]);
     expect(Object.keys(result).sort()).toEqual([...SERVICES].sort());
     for (const [name, service] of Object.entries(result)) expect({ name, runtime: service.runtime }).toEqual({ name, runtime: "runsc-overlay" });
   });
 
   it("with --host-network, gives host networking to every service that names no network mode, as Compose needs it", async () => {
     const { text, notes } = composeOverride(loadComposeProject(SHOP), { runtime: "runsc-overlay", hostNetwork: true });
-    const result = await composeConfig([...SHOP, written(text)]);
+    const result = await composeConfig([...SHOP, composeFile(text, "override.yaml")]);
     const seen = Object.fromEntries(
       Object.entries(result).map(([name, service]) => [name, { runtime: service.runtime, network_mode: service.network_mode, networks: service.networks, links: service.links, build: service.build?.network }]),
     );
@@ -61,12 +55,11 @@ describe("composeOverride", () => {
   });
 
   it("gives a build host networking too, where the project left it unset", async () => {
-    const dir = workdir("compose");
-    const file = join(dir, "compose.yaml");
-    writeFileSync(file, "services:\n  app:\n    build: .\n");
+    const file = composeFile("services:\n  app:\n    build: .\n");
+    const dir = dirname(file);
     writeFileSync(join(dir, "Dockerfile"), "FROM scratch\n");
     const { text } = composeOverride(loadComposeProject([file]), { runtime: "runsc-overlay", hostNetwork: true });
-    expect((await composeConfig([file, written(text)])).app).toMatchObject({ network_mode: "host", build: { context: dir, network: "host" }, runtime: "runsc-overlay" });
+    expect((await composeConfig([file, composeFile(text, "override.yaml")])).app).toMatchObject({ network_mode: "host", build: { context: dir, network: "host" }, runtime: "runsc-overlay" });
   });
 });
 
@@ -80,8 +73,7 @@ describe("runsc-overlay-ctl compose-override", () => {
   });
 
   it("names the file and key of invalid input, and writes nothing", async () => {
-    const dir = workdir("compose");
-    writeFileSync(join(dir, "compose.yaml"), "services:\n  web:\n    network_mode: [host]\n");
+    const dir = dirname(composeFile("services:\n  web:\n    network_mode: [host]\n"));
     const result = await execa(CTL, ["compose-override", "compose.yaml", "-o", "out.yaml"], { cwd: dir, reject: false });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toBe("runsc-overlay-ctl: compose.yaml:3:19: services.web.network_mode must be a string");

@@ -2,12 +2,9 @@
  * A Compose project loaded from several -f files, with extends, checked against the real Compose
  * (Debian 13's docker-compose): its `config` is the model Compose itself makes of the same files.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadComposeProject } from "../../src/ctl/compose-project.js";
-import { composeConfig, SHOP, type ComposeServiceConfig } from "../helpers/compose.js";
-import { workdir } from "../helpers/runtime.js";
+import { type ComposeServiceConfig, SHOP, composeConfig, composeFile } from "../helpers/compose.js";
 
 /** What compose-override reads of a service. */
 const reading = (service: ComposeServiceConfig) => ({
@@ -18,12 +15,6 @@ const reading = (service: ComposeServiceConfig) => ({
   links: service.links ?? [],
   buildNetwork: service.build?.network,
 });
-
-function composeFile(text: string): string {
-  const file = join(workdir("compose"), "compose.yaml");
-  writeFileSync(file, text);
-  return file;
-}
 
 describe("loadComposeProject", () => {
   it("makes the model Compose makes of a seven-service project with an -f override and extends, in every key it reads", async () => {

@@ -1,7 +1,9 @@
 /** The real Compose, for the tests that check compose-override against it. */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { COMPOSE } from "./paths.js";
+import { workdir } from "./runtime.js";
 
 const shop = join(import.meta.dirname, "../ctl/fixtures/compose/shop");
 /** A project of seven services, a -f override and a file of base services for extends. */
@@ -19,4 +21,11 @@ export interface ComposeServiceConfig {
 export async function composeConfig(files: string[]): Promise<Record<string, ComposeServiceConfig>> {
   const { stdout } = await execa(COMPOSE, [...files.flatMap((file) => ["-f", file]), "config", "--format", "json"], { env: { PATH: "/usr/bin:/bin" } });
   return JSON.parse(stdout).services;
+}
+
+/** A Compose file holding `text`, named `name`, alone in a new directory. */
+export function composeFile(text: string, name = "compose.yaml"): string {
+  const file = join(workdir("compose"), name);
+  writeFileSync(file, text);
+  return file;
 }
