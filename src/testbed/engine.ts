@@ -17,6 +17,8 @@ export interface EngineParts {
   runtimeEnv: Record<string, string>;
   /** containerd's config version: 2 for containerd 1.x, 3 for 2.x, each of which reads its own. */
   containerdConfigVersion: 2 | 3;
+  /** What `docker run --init` runs as the container's PID 1: Debian's docker-init is tini-static. */
+  init: string;
 }
 
 export interface Engine {
@@ -90,6 +92,7 @@ export async function startEngine(dir: string, parts: EngineParts, daemonJson: o
         `--pidfile=${dir}/docker.pid`,
         `--host=unix://${dir}/docker.sock`,
         `--containerd=${containerdSocket}`,
+        `--init-path=${parts.init}`,
         // No bridge, iptables or NAT: the containers run with --network=none.
         "--bridge=none",
         "--iptables=false",

@@ -17,13 +17,16 @@ export interface Generation extends Omit<EngineParts, "runtimeEnv"> {
 
 export function generations(parts: string): Generation[] {
   // dockerd will not start without a runc on PATH, even when no container uses it; sid's runc needs a
-  // newer C library than this machine's, so both take Debian 12's.
+  // newer C library than this machine's, so both take Debian 12's. Both packages' docker-init is a
+  // link to tini-static, from a package of its own: Debian 12's, which is static anyway.
   const runc = join(parts, "runc-1.1/usr/sbin");
+  const init = join(parts, "tini/usr/bin/tini-static");
   return [
     {
       name: "Docker 20.10 + containerd 1.6",
       bin: [join(parts, "docker-20.10/usr/bin"), join(parts, "docker-20.10/usr/sbin"), join(parts, "containerd-1.6/usr/bin"), runc],
       containerdConfigVersion: 2,
+      init,
       featuresProbe: false,
       annotations: false,
     },
@@ -31,6 +34,7 @@ export function generations(parts: string): Generation[] {
       name: "Docker 28.5 + containerd 2.1",
       bin: [join(parts, "docker-cli-28.5/usr/bin"), join(parts, "docker-28.5/usr/sbin"), join(parts, "containerd-2.1/usr/bin"), runc],
       containerdConfigVersion: 3,
+      init,
       featuresProbe: true,
       annotations: true,
     },

@@ -116,6 +116,12 @@ describe.each(ENGINES)("$name", (generation: Generation) => {
       expect(memory.growthKiB).toBeGreaterThan(60 * MiB);
     });
 
+    it("runs docker run --init's docker-init as the container's PID 1, under gVisor", async () => {
+      const result = await run("runsc-overlay", ["--rm", "--init", image, "sh", "-c", "tr '\\0' '\\n' </proc/1/cmdline | head -n 1; dmesg | grep -c 'Starting gVisor'; exit 4"], { reject: false });
+      expect(result.stdout).toBe("/sbin/docker-init\n1");
+      expect(result.exitCode).toBe(4);
+    });
+
     it("keeps docker logs to the container's own output", async () => {
       const id = await detached("runsc-overlay", "echo out; echo err >&2");
       await engine.docker(["wait", id]);
