@@ -11,7 +11,7 @@ import { type Capabilities, flagSyntax } from "../runtime/capabilities.js";
 import { loadConfig } from "../runtime/config.js";
 import { Refusal, describe } from "../runtime/errors.js";
 import { locateRunsc, searchDirs } from "../runtime/locate.js";
-import { OVERLAY_FLAGS, makePlan } from "../runtime/plan.js";
+import { OVERLAY_FLAGS, globalPlan } from "../runtime/plan.js";
 import { capabilitiesOf } from "../runtime/probe.js";
 import { parseDaemonJson } from "./daemon-json.js";
 import { dockerInfo } from "./dockerd.js";
@@ -81,23 +81,22 @@ function runtimeChecks(env: NodeJS.ProcessEnv, add: Add): Runtime | undefined {
   }
 }
 
-/** Plans a `create` with these caller flags, as Docker's runtimeArgs or the shim would pass them. */
-function overlayCheck({ config, configFile, runsc, caps }: Runtime, callerFlags: string[], check: string, add: Add): void {
+/** Plans what every call gets with these caller flags (the runtime's own globalPlan), as Docker's runtimeArgs or the shim would pass them. */
+function overlayCheck({ config, configFile, caps }: Runtime, callerFlags: string[], check: string, add: Add): void {
   const argv = [...callerFlags, "create", "doctor"];
   const parsed = parseArgv(argv, flagSyntax(caps));
   if (parsed.kind === "invalid") return add(check, "fail", `runsc would reject ${callerFlags.join(" ")}: ${parsed.reason}`);
   try {
-    const plan = makePlan({ argc: argv.length, parsed, config, configFile, runsc, caps, bundle: undefined });
-    if (plan.kind !== "exec") return;
-    const overlay = plan.words.flatMap((word) => ("text" in word && word.text.startsWith("--overlay2=") ? [word.text] : [])).at(-1);
-    const notes = plan.notes.map((note) => note.msg).join("; ");
-    const replaced = parsed.kind === "command" ? parsed.flags.filter((flag) => OVERLAY_FLAGS.has(flag.name)) : [];
+    const global = globalPlan(config, configFile, caps, parsed.flags);
+    const overlay = global.inserted.filter((flag) => flag.startsWith("--overlay2=")).at(-1);
+    const notes = global.notes.map((note) => note.msg).join("; ");
+    const replaced = parsed.flags.filter((flag) => OVERLAY_FLAGS.has(flag.name));
     if (replaced.length > 0) {
       add(check, "warn", `${replaced.map((flag) => callerFlags[flag.index]).join(" ")} is replaced by runsc-overlay's ${overlay ?? "overlay"}: remove it`);
     } else if (overlay === undefined || overlay === "--overlay2=none") {
-      const shared = plan.words.some((word) => "text" in word && word.text === "--file-access=shared") || callerFlags.includes("--file-access=shared");
       const off = `the root overlay is off (overlay.overlay2 = "none" in ${configFile})`;
-      add(check, config.overlay.overlay2 === "none" ? "ok" : "warn", notes || (shared ? `${off}, with --file-access=shared: host and sandbox see the same rootfs (the "shared" profile)` : off));
+      const shared = `${off}, with --file-access=shared: host and sandbox see the same rootfs (the "shared" profile)`;
+      add(check, config.overlay.overlay2 === "none" ? "ok" : "warn", notes || (global.fileAccess === "shared" ? shared : off));
     } else if (notes) {
       add(check, "warn", `${overlay}: ${notes}`);
     } else {

@@ -55,14 +55,18 @@ export interface GlobalPlan {
   inserted: string[];
   dirs: string[];
   notes: Note[];
+  /** The --file-access that runsc will run with, where runsc.flags or the caller sets one. */
+  fileAccess: string | undefined;
 }
 
 export function globalPlan(config: Config, configFile: string, caps: Capabilities, callerFlags: GlobalFlag[]): GlobalPlan {
   const overlay = planOverlay(config, configFile, caps);
   const ours = configFlags(config, configFile, caps);
-  checkFileAccess(callerFlags, ours, overlay.value ?? caps.overlay2?.default ?? "none", configFile);
+  const fromConfig = ours.filter((flag) => flag.name === "file-access").at(-1);
+  const fileAccess = fromConfig?.value ?? lastValue(callerFlags, "file-access");
+  checkFileAccess(fileAccess, fromConfig !== undefined, overlay.value ?? caps.overlay2?.default ?? "none", configFile);
   const inserted = [...ours.map((flag) => flag.text), ...(overlay.value === undefined ? [] : [`--overlay2=${overlay.value}`])];
-  return { inserted, dirs: overlay.dirs, notes: overlay.notes };
+  return { inserted, dirs: overlay.dirs, notes: overlay.notes, fileAccess };
 }
 
 export function makePlan({ argc, parsed, config, configFile, runsc, caps, bundle }: PlanInput): Plan {
@@ -149,10 +153,8 @@ function configFlags(config: Config, configFile: string, caps: Capabilities): { 
 }
 
 /** runsc refuses shared file access for an overlaid rootfs on every command; say so before it starts. */
-function checkFileAccess(callerFlags: GlobalFlag[], ours: { name: string; value: string; text: string }[], overlay2: string, configFile: string): void {
-  const fromConfig = ours.filter((flag) => flag.name === "file-access").at(-1);
-  const effective = fromConfig?.value ?? lastValue(callerFlags, "file-access");
-  if (effective !== "shared" || !overlayEnabled(overlay2)) return;
+function checkFileAccess(fileAccess: string | undefined, fromConfig: boolean, overlay2: string, configFile: string): void {
+  if (fileAccess !== "shared" || !overlayEnabled(overlay2)) return;
   const source = fromConfig ? `runsc.flags in ${configFile}` : "the caller's command line (Docker runtimeArgs or the shim's options)";
   throw new Refusal(
     `--file-access=shared (from ${source}) conflicts with --overlay2=${overlay2}: runsc refuses shared file access for an overlaid root. ` +
