@@ -15,7 +15,7 @@ export interface Generation extends Omit<EngineParts, "runtimeEnv"> {
   annotations: boolean;
 }
 
-export function generations(parts: string): Generation[] {
+export function generations(parts: string): [debian12: Generation, sid: Generation] {
   // dockerd will not start without a runc on PATH, even when no container uses it; sid's runc needs a
   // newer C library than this machine's, so both take Debian 12's. Both packages' docker-init is a
   // link to tini-static, from a package of its own: Debian 12's, which is static anyway.

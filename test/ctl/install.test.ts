@@ -8,13 +8,13 @@ import { execa } from "execa";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import type { Generation } from "../../src/testbed/generations.js";
-import { CTL, ENGINES, LAUNCHER, RUNSC } from "../helpers/paths.js";
+import { CTL, DEBIAN_12_ENGINE, LAUNCHER, RUNSC, SID_ENGINE } from "../helpers/paths.js";
 import { workdir } from "../helpers/runtime.js";
 
 const NO_ENGINE = { PATH: "/usr/bin:/bin", DOCKER_HOST: "unix:///nonexistent/docker.sock" };
 const withEngine = (generation: Generation) => ({ ...NO_ENGINE, PATH: `${generation.bin.join(":")}:/usr/bin:/bin` });
 /** containerd 1.6 and 2.1 on PATH, whose own `config dump` install consults. */
-const [WITH_CONTAINERD, WITH_CONTAINERD_2] = [withEngine(ENGINES[0]!), withEngine(ENGINES[1]!)];
+const [WITH_CONTAINERD, WITH_CONTAINERD_2] = [withEngine(DEBIAN_12_ENGINE), withEngine(SID_ENGINE)];
 
 const ctl = (args: string[], env: Record<string, string> = NO_ENGINE) => execa(CTL, args, { env, extendEnv: false, reject: false });
 

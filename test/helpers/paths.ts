@@ -1,6 +1,6 @@
 /** Where scripts/test puts the real parts the suites run. */
 import { fileURLToPath } from "node:url";
-import { type Generation, generations } from "../../src/testbed/generations.js";
+import { generations } from "../../src/testbed/generations.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const parts = `${root}.tools/test`;
@@ -14,8 +14,8 @@ export const RUNSC = {
 export const BUSYBOX = `${parts}/busybox/bin/busybox`;
 export const FIXTURES = `${root}test/runtime/fixtures`;
 
-/** The engine generations of the end-to-end suite; the first is Debian 12's, with containerd 1.6. */
+/** The engine generations of the end-to-end suite: Debian 12's (containerd 1.6) and sid's (containerd 2.1). */
 export const ENGINES = generations(parts);
-export const [DEBIAN_12_ENGINE] = ENGINES as [Generation, ...Generation[]];
+export const [DEBIAN_12_ENGINE, SID_ENGINE] = ENGINES;
 /** Docker Compose v2 from Debian 13, run standalone (docker-compose), which needs no engine for `config`. */
 export const COMPOSE = `${parts}/docker-compose/usr/bin/docker-compose`;
