@@ -1,31 +1,43 @@
 /**
- * containerd's config.toml and our drop-in. containerd 1.x reads config version 2, where the CRI
- * runtimes live under "io.containerd.grpc.v1.cri"; containerd 2.x reads version 3, where they live
- * under "io.containerd.cri.v1.runtime". The runtime goes into a drop-in of its own, named by an
- * `imports` line in the main file, so the administrator's file changes by one line. Pure: text in, text out.
+ * containerd's config.toml and the runtime handler runsc-overlay adds to it. Pure: text in, text out.
+ *
+ * The handler runs pods through gVisor's own shim (io.containerd.runsc.v1), whose options file names
+ * the launcher as runsc's binary: the runc shim hangs a pod's second container (runsc gives it
+ * `start`'s own stdio, which that shim reads to EOF) and cannot stop a pod (it takes runsc's "sandbox
+ * is not running" for a failure).
+ *
+ * The handler is a marked block in the main file itself, not a drop-in: containerd 1.x replaces a
+ * plugin's whole section with an imported file's, so a drop-in would wipe the CRI plugin's settings
+ * (default runtime, sandbox image, CNI, registries). In config version 2 a `runtimes` table in the
+ * file also replaces containerd's default runtimes, so the block restates those the file leaves to
+ * the defaults (runc, as `containerd config dump` shows it).
  */
 import { isDeepStrictEqual } from "node:util";
-import { dirname, join, matchesGlob } from "node:path";
+import { dirname, join } from "node:path";
 import { parse as parseToml, stringify } from "smol-toml";
 import { Refusal, describe } from "../runtime/errors.js";
 
 export type ConfigVersion = 2 | 3;
+export type Table = Record<string, unknown>;
 
 export const CRI_RUNTIME_PLUGIN: Record<ConfigVersion, string> = { 2: "io.containerd.grpc.v1.cri", 3: "io.containerd.cri.v1.runtime" };
 
-const HEADER = "# Written by runsc-overlay-ctl install containerd; runsc-overlay-ctl uninstall containerd removes it.\n";
+export const SHIM_RUNTIME_TYPE = "io.containerd.runsc.v1";
+export const SHIM_OPTIONS_TYPE_URL = "io.containerd.runsc.v1.options";
+/** The binary containerd runs for SHIM_RUNTIME_TYPE. */
+export const SHIM_BINARY = "containerd-shim-runsc-v1";
 
-type Table = Record<string, unknown>;
+const WRITTEN_BY = "Written by runsc-overlay-ctl install containerd; runsc-overlay-ctl uninstall containerd removes it.";
 
 export function parseContainerdConfig(text: string, file: string): Table {
   try {
-    return parseToml(text) as Table;
+    return structuredClone(parseToml(text)) as Table;
   } catch (error) {
     throw new Refusal(`${file} is not valid TOML (${describe(error).split("\n")[0]}): fix it first; nothing was changed`);
   }
 }
 
-/** The config version the drop-in must be written in: the main file's own, else the running containerd's. */
+/** The config version the handler must be written in: the main file's own, else the running containerd's. */
 export function configVersion(config: Table, file: string, fileExists: boolean, containerdMajor: number | undefined): ConfigVersion {
   if (!fileExists) {
     if (containerdMajor === undefined) throw new Refusal(`${file} does not exist and containerd's version is unknown: pass --config-version 2 (containerd 1.x) or 3 (containerd 2.x)`);
@@ -39,87 +51,135 @@ export function configVersion(config: Table, file: string, fileExists: boolean, 
   );
 }
 
-/** The runc runtime's SystemdCgroup, which a runtime beside it must match on a systemd-managed host. */
-export function runcSystemdCgroup(config: Table, version: ConfigVersion): boolean | undefined {
-  const value = dig(config, ["plugins", CRI_RUNTIME_PLUGIN[version], "containerd", "runtimes", "runc", "options", "SystemdCgroup"]);
-  return typeof value === "boolean" ? value : undefined;
+/** The CRI runtimes of a config (a file, or containerd's dump of one) in the version it is written in. */
+export function runtimesOf(config: Table): Table {
+  const plugin = CRI_RUNTIME_PLUGIN[config.version as ConfigVersion] ?? CRI_RUNTIME_PLUGIN[2];
+  const runtimes = dig(config, ["plugins", plugin, "containerd", "runtimes"]);
+  return runtimes && typeof runtimes === "object" ? (runtimes as Table) : {};
 }
 
-/** The drop-in sits in conf.d beside the main file: /etc/containerd/conf.d/NAME.toml. */
-export function dropInFile(configFile: string, name: string): string {
-  return join(dirname(configFile), "conf.d", `${name}.toml`);
+/** gVisor's shim reads its options (binary_name, root, runsc_config...) from this file, beside the main file. */
+export function shimOptionsFile(configFile: string, name: string): string {
+  return join(dirname(configFile), `${name}.toml`);
 }
 
-export function dropInConfig(version: ConfigVersion, name: string, binary: string, systemdCgroup: boolean | undefined): string {
-  const options = { BinaryName: binary, ...(systemdCgroup === undefined ? {} : { SystemdCgroup: systemdCgroup }) };
-  const runtime = { runtime_type: "io.containerd.runc.v2", options };
-  // The version line is not optional: containerd 2.x reads an imported file without one as version 1.
-  return HEADER + stringify({ version, plugins: { [CRI_RUNTIME_PLUGIN[version]]: { containerd: { runtimes: { [name]: runtime } } } } });
+/** The shim's options: only the binary. The launcher owns every overlay flag, so no [runsc_config] here. */
+export function shimOptions(launcher: string): string {
+  return `# ${WRITTEN_BY}\n${stringify({ binary_name: launcher })}\n`;
 }
 
-/** A main file for a host that has none: just the version and the import. */
-export function newMainConfig(version: ConfigVersion, dropInFile: string): string {
-  return `${HEADER}version = ${version}\nimports = [${JSON.stringify(dropInFile)}]\n`;
+/** Whether a file is one that install wrote (and so uninstall may remove). */
+export function writtenByInstall(text: string): boolean {
+  return text.startsWith(`# ${WRITTEN_BY}\n`);
 }
 
-/** The main file with `dropInFile` among its imports; unchanged when an import already covers it. */
-export function addImport(text: string, file: string, dropInFile: string): string {
-  const config = parseContainerdConfig(text, file);
-  const imports = importsOf(config, file);
-  if (imports.some((entry) => entry === dropInFile || matchesGlob(dropInFile, entry))) return text;
-  return withImports(text, file, config, [...imports, dropInFile]);
+export interface Handler {
+  version: ConfigVersion;
+  name: string;
+  shimOptionsFile: string;
+  podAnnotations: string[];
+  /** Runtimes that containerd has by default and the file does not state, which a version 2 file would lose. */
+  restated: Table;
 }
 
-/** The main file without `dropInFile` among its imports; "" when nothing but what install wrote is left. */
-export function removeImport(text: string, file: string, dropInFile: string): string {
-  const config = parseContainerdConfig(text, file);
-  const imports = importsOf(config, file);
-  if (!imports.includes(dropInFile)) return text;
-  const out = withImports(text, file, config, imports.filter((entry) => entry !== dropInFile));
-  return out === `${HEADER}version = ${String(config.version)}\n` ? "" : out;
+/** The runtime table of the handler, as containerd's config holds it. */
+export function handlerRuntime(handler: Handler): Table {
+  return {
+    runtime_type: SHIM_RUNTIME_TYPE,
+    ...(handler.podAnnotations.length > 0 ? { pod_annotations: handler.podAnnotations } : {}),
+    options: { TypeUrl: SHIM_OPTIONS_TYPE_URL, ConfigPath: handler.shimOptionsFile },
+  };
 }
 
-function importsOf(config: Table, file: string): string[] {
-  const imports = config.imports ?? [];
-  if (!Array.isArray(imports) || !imports.every((entry) => typeof entry === "string")) throw new Refusal(`${file}: imports must be an array of paths`);
-  return imports;
+const begin = (name: string) => `# BEGIN runsc-overlay runtime ${name}. ${WRITTEN_BY}\n`;
+const end = (name: string) => `# END runsc-overlay runtime ${name}\n`;
+
+export function handlerBlock(handler: Handler): string {
+  const runtimes = { ...handler.restated, [handler.name]: handlerRuntime(handler) };
+  const toml = stringify({ plugins: { [CRI_RUNTIME_PLUGIN[handler.version]]: { containerd: { runtimes } } } });
+  return `${begin(handler.name)}${toml}\n${end(handler.name)}`;
 }
+
+/** A main file for a host that has none: just the version and the handler. */
+export function newMainConfig(handler: Handler): string {
+  return `${createdHeader(handler.version)}\n${handlerBlock(handler)}`;
+}
+
+const createdHeader = (version: unknown) => `# ${WRITTEN_BY}\nversion = ${String(version)}\n`;
 
 /**
- * Rewrites the top-level `imports` (or adds it after `version`), then checks by parsing that nothing
- * else changed: a layout this edit does not understand is refused rather than damaged.
+ * The main file with the handler's block, in place of an earlier one or at the end, checked by
+ * parsing: the result must hold exactly the file's own tables plus the block's, or it is refused
+ * (a layout that defines the runtimes inline, say) rather than damaged.
  */
-function withImports(text: string, file: string, config: Table, imports: string[]): string {
-  const line = imports.length === 0 ? "" : `imports = [${imports.map((entry) => JSON.stringify(entry)).join(", ")}]\n`;
-  const topLevel = text.slice(0, firstTableHeader(text));
-  const existing = /^[ \t]*imports[ \t]*=[^\n]*\]?[^\n]*(?:\n|$)/m.exec(topLevel);
-  let out: string;
-  if (existing) {
-    out = text.slice(0, existing.index) + line + text.slice(existing.index + existing[0].length);
-  } else {
-    const version = /^[ \t]*version[ \t]*=[^\n]*\n/m.exec(topLevel);
-    const at = version ? version.index + version[0].length : 0;
-    out = text.slice(0, at) + line + text.slice(at);
+export function withHandler(text: string, file: string, handler: Handler): string {
+  const config = parseContainerdConfig(text, file);
+  const found = findBlock(text, handler.name, file);
+  if (!found && handler.name in runtimesOf(config)) {
+    throw new Refusal(`${file} already defines a runtime ${handler.name} of its own: remove it, or pass another --name; nothing was changed`);
   }
-  const { imports: _, ...rest } = config;
-  const expected = imports.length === 0 ? rest : { ...rest, imports };
-  let result: Table | undefined;
-  try {
-    result = parseToml(out) as Table;
-  } catch {
-    result = undefined;
-  }
-  // structuredClone: smol-toml's tables have no prototype, which a strict comparison would count.
-  if (!isDeepStrictEqual(structuredClone(result), structuredClone(expected))) {
-    throw new Refusal(`${file}: cannot edit its imports line safely (it spans several lines?): set imports = ${JSON.stringify(imports)} by hand; nothing was changed`);
+  const own = found ? parseContainerdConfig(text.slice(0, found.start) + text.slice(found.end), file) : config;
+  const block = handlerBlock(handler);
+  const out = found ? text.slice(0, found.start) + `\n${block}` + text.slice(found.end) : `${text}\n${block}`;
+  const expected = merge(own, parseContainerdConfig(block, "the runtime block"));
+  if (!isDeepStrictEqual(tryParse(out), expected)) {
+    throw new Refusal(`${file}: cannot add the runtime table safely (its CRI runtimes are written inline or as dotted keys?): add it by hand; nothing was changed`);
   }
   return out;
 }
 
-/** Offset of the first `[table]` header: top-level keys such as imports must come before it. */
-function firstTableHeader(text: string): number {
-  const header = /^[ \t]*\[/m.exec(text);
-  return header ? header.index : text.length;
+/** The main file without the handler's block: byte for byte the file before install. "" when nothing else is left. */
+export function withoutHandler(text: string, file: string, name: string): string {
+  const found = findBlock(text, name, file);
+  if (!found) return text;
+  const out = text.slice(0, found.start) + text.slice(found.end);
+  return out === createdHeader(parseContainerdConfig(out, file).version) ? "" : out;
+}
+
+/** Where the block (and the newline install put before it) stands in `text`. */
+function findBlock(text: string, name: string, file: string): { start: number; end: number } | undefined {
+  const at = text.indexOf(begin(name));
+  if (at < 0) return undefined;
+  const endAt = text.indexOf(end(name), at);
+  if (endAt < 0) throw new Refusal(`${file}: the runtime block of ${name} has no END line: remove the block by hand; nothing was changed`);
+  return { start: at > 0 && text[at - 1] === "\n" ? at - 1 : at, end: endAt + end(name).length };
+}
+
+function tryParse(text: string): Table | undefined {
+  try {
+    return structuredClone(parseToml(text)) as Table;
+  } catch {
+    return undefined;
+  }
+}
+
+function merge(a: Table, b: Table): Table {
+  const out: Table = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    const mine = out[key];
+    out[key] = isTable(mine) && isTable(value) ? merge(mine, value) : value;
+  }
+  return out;
+}
+
+function isTable(value: unknown): value is Table {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** A copy of a config without one of its CRI runtimes. */
+export function withoutRuntime(config: Table, name: string): Table {
+  const copy = structuredClone(config);
+  delete runtimesOf(copy)[name];
+  return copy;
+}
+
+/** The dotted key paths at which two configs differ. */
+export function differences(a: unknown, b: unknown, path = ""): string[] {
+  if (isTable(a) && isTable(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((key) => differences(a[key], b[key], path ? `${path}.${key}` : key));
+  }
+  return isDeepStrictEqual(a, b) ? [] : [path || "(the whole file)"];
 }
 
 /** The value at a path of keys, or undefined where any table on the way is missing. */

@@ -1,6 +1,10 @@
-/** The installed containerd: its major version, and whether its merged configuration has our runtime. */
+/** The installed containerd: its version, its own merge of a config (`config dump`), and the shims it would find. */
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { basename, delimiter, dirname, join } from "node:path";
 import { execa } from "execa";
-import { CRI_RUNTIME_PLUGIN, type ConfigVersion, dig, parseContainerdConfig } from "./containerd-config.js";
+import { Refusal } from "../runtime/errors.js";
+import { writeAll } from "../shared/replace-file.js";
+import { SHIM_BINARY, type Table, parseContainerdConfig } from "./containerd-config.js";
 
 /** containerd's major version from `containerd --version`, or undefined where none is installed. */
 export async function containerdMajor(env: NodeJS.ProcessEnv): Promise<number | undefined> {
@@ -9,19 +13,46 @@ export async function containerdMajor(env: NodeJS.ProcessEnv): Promise<number | 
   return match ? Number(match[1]) : undefined;
 }
 
-export type Dump = { kind: "no-containerd" } | { kind: "error"; error: string } | { kind: "dumped"; binary: string | undefined };
+/**
+ * containerd's own merge of `text` as the main file at `configFile` would be (`containerd config
+ * dump`, which needs no running daemon): imports, defaults and, on 1.x, whole plugin sections
+ * replaced by imported ones. The text is dumped from a scratch file beside `configFile`, so relative
+ * imports resolve as they will, and a candidate can be checked before it replaces anything.
+ * undefined where containerd is not installed.
+ */
+export async function dumpConfig(env: NodeJS.ProcessEnv, configFile: string, text: string): Promise<Table | undefined> {
+  const dir = mkdtempSync(join(dirname(configFile), `.${basename(configFile)}.runsc-overlay-check-`));
+  try {
+    const scratch = join(dir, basename(configFile));
+    const fd = openSync(scratch, "wx", 0o600);
+    try {
+      writeAll(fd, Buffer.from(text));
+    } finally {
+      closeSync(fd);
+    }
+    const dump = await execa("containerd", ["--config", scratch, "config", "dump"], { env, reject: false, timeout: 20_000 });
+    if (dump.exitCode === undefined) return undefined;
+    if (dump.exitCode !== 0) throw new Refusal(`containerd config dump fails with ${configFile}: ${dump.stderr.trim().split("\n").at(-1) || `exit status ${dump.exitCode}`}`);
+    const { imports: _, ...config } = parseContainerdConfig(dump.stdout, "containerd config dump");
+    return config;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
- * Asks containerd itself to merge the main file with its imports (`containerd config dump`, which
- * needs no running daemon) and returns the BinaryName it would use for runtime `name`. The dump is in
- * the version this containerd reads, so a drop-in written for the other one shows no runtime.
+ * Where containerd finds gVisor's shim: on its PATH, else beside its own executable. `env` is the
+ * environment containerd runs with (this command's, for a containerd started from the same shell).
  */
-export async function dumpedBinary(env: NodeJS.ProcessEnv, configFile: string, name: string): Promise<Dump> {
-  const dump = await execa("containerd", ["--config", configFile, "config", "dump"], { env, reject: false, timeout: 20_000 });
-  if (dump.exitCode === undefined) return { kind: "no-containerd" };
-  if (dump.exitCode !== 0) return { kind: "error", error: dump.stderr.trim().split("\n").at(-1) || `exit status ${dump.exitCode}` };
-  const config = parseContainerdConfig(dump.stdout, "containerd config dump");
-  const plugin = CRI_RUNTIME_PLUGIN[config.version as ConfigVersion] ?? CRI_RUNTIME_PLUGIN[2];
-  const binary = dig(config, ["plugins", plugin, "containerd", "runtimes", name, "options", "BinaryName"]);
-  return { kind: "dumped", binary: typeof binary === "string" ? binary : undefined };
+export function findShim(env: NodeJS.ProcessEnv): string | undefined {
+  const path = (env.PATH ?? "").split(delimiter).filter(Boolean);
+  const containerd = path.map((dir) => join(dir, "containerd")).find((file) => existsSync(file));
+  return [...path, ...(containerd ? [dirname(containerd)] : [])].map((dir) => join(dir, SHIM_BINARY)).find((file) => existsSync(file));
+}
+
+/** The shim's own version lines (`-v`), or why it would not run. */
+export async function shimVersion(shim: string): Promise<{ ok: boolean; text: string }> {
+  const run = await execa(shim, ["-v"], { reject: false, timeout: 20_000 });
+  const version = /Version:\s*(\S+)/.exec(run.stdout)?.[1];
+  return run.exitCode === 0 && version ? { ok: true, text: `version ${version}` } : { ok: false, text: (run.stderr || run.stdout || `exit status ${run.exitCode}`).trim().split("\n")[0]! };
 }

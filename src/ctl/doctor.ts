@@ -15,8 +15,8 @@ import { OVERLAY_FLAGS, globalPlan } from "../runtime/plan.js";
 import { capabilitiesOf } from "../runtime/probe.js";
 import { parseDaemonJson } from "./daemon-json.js";
 import { dockerInfo } from "./dockerd.js";
-import { dropInFile, parseContainerdConfig } from "./containerd-config.js";
-import { dumpedBinary } from "./containerd.js";
+import { SHIM_BINARY, SHIM_RUNTIME_TYPE, type Table, dig, parseContainerdConfig, runtimesOf } from "./containerd-config.js";
+import { dumpConfig, findShim, shimVersion } from "./containerd.js";
 import { readIfExists } from "./files.js";
 import { notLauncher } from "./launcher.js";
 
@@ -153,21 +153,49 @@ async function dockerChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, runt
 }
 
 async function containerdChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, add: Add): Promise<void> {
-  const text = readIfExists(options.containerdConfig);
+  const { containerdConfig: file, name } = options;
+  const text = readIfExists(file);
   if (text === undefined && !onPath("containerd", env)) return add("containerd", "ok", "containerd is not installed here");
-  const dropIn = dropInFile(options.containerdConfig, options.name);
+  const shim = findShim(env);
+  if (shim) {
+    const version = await shimVersion(shim);
+    add("containerd shim", version.ok ? "ok" : "fail", `gVisor's shim ${shim}: ${version.text}`);
+  } else {
+    add("containerd shim", "warn", `no ${SHIM_BINARY} on containerd's PATH or beside containerd: Kubernetes pods need gVisor's shim; install it beside runsc`);
+  }
+  let dump: Table | undefined;
   try {
-    const config = parseContainerdConfig(text ?? "", options.containerdConfig);
+    const config = parseContainerdConfig(text ?? "", file);
     rootfsCheck("containerd rootfs", typeof config.root === "string" ? config.root : "/var/lib/containerd", add);
+    if (text === undefined) return add("containerd", "warn", `${file} does not exist, so containerd has no runtime ${name}: run runsc-overlay-ctl install containerd`);
+    dump = await dumpConfig(env, file, text);
   } catch (error) {
     return add("containerd", "fail", message(error));
   }
-  if (text === undefined) return add("containerd", "warn", `${options.containerdConfig} does not exist, so containerd has no runtime ${options.name}: run runsc-overlay-ctl install containerd`);
-  const dump = await dumpedBinary(env, options.containerdConfig, options.name);
-  const problem = dump.kind === "error" ? `containerd config dump fails: ${dump.error}` : dump.kind === "dumped" && dump.binary !== undefined ? notLauncher(dump.binary) : undefined;
-  if (problem) add("containerd", "fail", `${options.containerdConfig}: ${dump.kind === "dumped" ? `runtime ${options.name} has BinaryName ${dump.binary}, which ${problem}` : problem}`);
-  else if (dump.kind === "dumped" && dump.binary !== undefined) add("containerd", "ok", `containerd's configuration has runtime ${options.name} (${dump.binary})`);
-  else add("containerd", "warn", `containerd's configuration has no runtime ${options.name} (${dropIn}): run runsc-overlay-ctl install containerd`);
+  if (!dump) return add("containerd", "warn", `containerd is not on PATH, so its merge of ${file} cannot be read`);
+  const [status, detail] = registration(runtimesOf(dump)[name] as Table | undefined, name, shim);
+  add("containerd", status, `${file}: ${detail}`);
+}
+
+/** What containerd's merged configuration makes of runtime `name`. */
+function registration(runtime: Table | undefined, name: string, shim: string | undefined): [Status, string] {
+  if (!runtime) return ["warn", `containerd's configuration has no runtime ${name}: run runsc-overlay-ctl install containerd`];
+  const type = String(runtime.runtime_type);
+  if (type !== SHIM_RUNTIME_TYPE) {
+    return [
+      "fail",
+      `runtime ${name} runs through ${type}, not gVisor's shim (${SHIM_RUNTIME_TYPE}): under it a pod's second container never starts and pods cannot be stopped. ` +
+        `Run runsc-overlay-ctl install containerd again`,
+    ];
+  }
+  if (!shim) return ["fail", `runtime ${name} runs through gVisor's shim, which containerd cannot find: install ${SHIM_BINARY} beside runsc`];
+  const configPath = dig(runtime, ["options", "ConfigPath"]);
+  const options = typeof configPath === "string" ? readIfExists(configPath) : undefined;
+  if (options === undefined) return ["fail", `runtime ${name}: gVisor's shim has no options file (${String(configPath)}), so it runs runsc itself, without runsc-overlay`];
+  const binary = parseContainerdConfig(options, configPath as string).binary_name;
+  const problem = notLauncher(typeof binary === "string" ? binary : undefined);
+  if (problem) return ["fail", `runtime ${name}: gVisor's shim runs binary_name ${String(binary)} (${String(configPath)}), which ${problem}`];
+  return ["ok", `runtime ${name} runs gVisor's shim with runsc-overlay ${String(binary)} (${String(configPath)})`];
 }
 
 /** `self` puts the filestore beside the rootfs: on tmpfs, that is RAM again. */

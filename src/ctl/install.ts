@@ -4,8 +4,25 @@ import { Refusal } from "../runtime/errors.js";
 import { makeDirs } from "../runtime/dirs.js";
 import { addDockerRuntime } from "./daemon-json.js";
 import { dockerInfo, reloadDockerd } from "./dockerd.js";
-import { type ConfigVersion, addImport, configVersion, dropInConfig, dropInFile, newMainConfig, parseContainerdConfig, runcSystemdCgroup } from "./containerd-config.js";
-import { containerdMajor, dumpedBinary } from "./containerd.js";
+import { isDeepStrictEqual } from "node:util";
+import {
+  type ConfigVersion,
+  type Handler,
+  SHIM_BINARY,
+  type Table,
+  configVersion,
+  differences,
+  handlerRuntime,
+  newMainConfig,
+  parseContainerdConfig,
+  runtimesOf,
+  shimOptions,
+  shimOptionsFile,
+  withHandler,
+  withoutHandler,
+  withoutRuntime,
+} from "./containerd-config.js";
+import { containerdMajor, dumpConfig, findShim } from "./containerd.js";
 import { backupOf, readIfExists, update } from "./files.js";
 import { notLauncher } from "./launcher.js";
 import type { Output } from "./output.js";
@@ -43,42 +60,63 @@ export interface ContainerdInstall {
   name: string;
   runtime: string;
   configVersion: ConfigVersion | undefined;
+  podAnnotations: string[];
   dryRun: boolean;
 }
 
 export async function installContainerd(options: ContainerdInstall, env: NodeJS.ProcessEnv, out: Output): Promise<void> {
   const { configFile, name, runtime } = options;
   checkRuntime(runtime);
+  const shim = findShim(env);
+  if (!shim) {
+    throw new Refusal(
+      `containerd would not find gVisor's shim ${SHIM_BINARY} (on its PATH, or beside containerd): install it beside runsc (gVisor's releases ship it; Debian's runsc package does not). ` +
+        `The runc shim (io.containerd.runc.v2) is no substitute for pods: it waits for EOF on runsc start's output, which the sandbox keeps open, so a pod's second container never starts, and it cannot stop a pod whose sandbox is gone`,
+    );
+  }
   const old = readIfExists(configFile);
-  const config = parseContainerdConfig(old ?? "", configFile);
-  const version = options.configVersion ?? configVersion(config, configFile, old !== undefined, old === undefined ? await containerdMajor(env) : undefined);
-  const dropInPath = dropInFile(configFile, name);
-  const dropInText = dropInConfig(version, name, runtime, runcSystemdCgroup(config, version));
-  const mainText = old === undefined ? newMainConfig(version, dropInPath) : addImport(old, configFile, dropInPath);
+  // The administrator's own file: what install found, less the block of an earlier install.
+  const own = (old === undefined ? undefined : withoutHandler(old, configFile, name)) || undefined;
+  const config = parseContainerdConfig(own ?? "", configFile);
+  const version = options.configVersion ?? configVersion(config, configFile, own !== undefined, own === undefined ? await containerdMajor(env) : undefined);
+  const before = await dumpConfig(env, configFile, own ?? `version = ${version}\n`);
+  if (!before) throw new Refusal(`containerd is not on PATH: install checks the registration with containerd's own config dump, so run it where containerd is installed`);
+  // containerd 1.x: a runtimes table in the file replaces the default runtimes, so restate those the file relies on.
+  const defaults = before.version === 2 ? runtimesOf(before) : {};
+  const restated = Object.fromEntries(Object.entries(defaults).filter(([runtimeName]) => !(runtimeName in runtimesOf(config))));
+  const handler = { version, name, shimOptionsFile: shimOptionsFile(configFile, name), podAnnotations: options.podAnnotations, restated };
+  const mainText = own === undefined ? newMainConfig(handler) : withHandler(old!, configFile, handler);
+  checkDumps(before, await dumpConfig(env, configFile, mainText), handler, configFile);
+  const optionsText = shimOptions(runtime);
   if (options.dryRun) {
-    out.print(`# ${dropInPath}\n${dropInText}\n# ${configFile}\n${mainText}`);
+    out.print(`# ${handler.shimOptionsFile}\n${optionsText}\n# ${configFile}\n${mainText}`);
     return;
   }
-  makeDirs(dirname(dropInPath), 0o755);
-  const changed = [update(dropInPath, readIfExists(dropInPath), dropInText, false), update(configFile, old, mainText, true)];
+  const changed = [update(handler.shimOptionsFile, readIfExists(handler.shimOptionsFile), optionsText, false), update(configFile, old, mainText, true)];
   out.say(
     changed.some(Boolean)
-      ? `registered runtime ${name} (${runtime}) for containerd: ${dropInPath}, imported by ${configFile}`
-      : `${configFile} already imports ${dropInPath} as asked: nothing to change`,
+      ? `registered runtime ${name} for containerd in ${configFile}: gVisor's shim (${shim}), with ${runtime} as its runsc (${handler.shimOptionsFile})`
+      : `${configFile} already registers runtime ${name} as asked: nothing to change`,
   );
-  const dump = await dumpedBinary(env, configFile, name);
-  if (dump.kind === "error") throw new Refusal(`containerd config dump fails with ${configFile}: ${dump.error}`);
-  if (dump.kind === "dumped") {
-    if (dump.binary === undefined) {
-      throw new Refusal(`containerd config dump shows no runtime ${name}: this containerd does not read config version ${version} (version 2 is for containerd 1.x, 3 for 2.x)`);
-    }
-    if (dump.binary !== runtime) throw new Refusal(`containerd config dump gives runtime ${name} the binary ${dump.binary}, not ${runtime}: another imported file sets it too`);
-    out.say(`containerd config dump shows runtime ${name} with BinaryName ${runtime}`);
-  }
+  out.say(`containerd config dump: runtime ${name} added, the rest of containerd's configuration as it was`);
   out.say(
     `containerd reads its configuration only when it starts: restart it (systemctl restart containerd). ` +
       `runsc-overlay-ctl does not signal it, because containerd exits on SIGHUP`,
   );
+}
+
+/**
+ * containerd's own merge after the change must be the one before plus the handler, exactly: nothing
+ * of the administrator's may be lost (as a containerd 1.x import would lose the whole CRI section).
+ */
+function checkDumps(before: Table, after: Table | undefined, handler: Handler, configFile: string): void {
+  const got = after && (runtimesOf(after)[handler.name] as Table | undefined);
+  const expected = handlerRuntime(handler);
+  if (!got || got.runtime_type !== expected.runtime_type || !isDeepStrictEqual(got.options, expected.options) || !isDeepStrictEqual(got.pod_annotations ?? [], handler.podAnnotations)) {
+    throw new Refusal(`containerd config dump of the new ${configFile} does not show runtime ${handler.name} as written (another import sets it?): nothing was changed`);
+  }
+  const changed = differences(before, withoutRuntime(after!, handler.name));
+  if (changed.length > 0) throw new Refusal(`the new ${configFile} would change containerd's configuration beyond runtime ${handler.name} (${changed.slice(0, 5).join(", ")}): nothing was changed`);
 }
 
 /** An engine given runsc itself, or a path that is not there, would run containers without our policy. */

@@ -53,13 +53,20 @@ install
   );
 install
   .command("containerd")
-  .description("add a drop-in under conf.d, imported by containerd's config.toml")
+  .description("add a CRI runtime handler that runs pods through gVisor's shim with runsc-overlay as its runsc")
   .addOption(containerdConfig())
   .addOption(name())
   .addOption(runtime())
   .addOption(new Option("--config-version <n>", "config version for a new config.toml (default: from containerd --version)").argParser(configVersion))
-  .option("--dry-run", "print the drop-in and the resulting config.toml and change nothing", false)
-  .action((o) => installContainerd({ configFile: o.config, name: o.name, runtime: o.runtime, configVersion: o.configVersion, dryRun: o.dryRun }, process.env, terminal));
+  .option("--pod-annotations <pattern...>", "pod annotations the handler passes into the bundle (containerd's pod_annotations), such as 'dev.gvisor.*'", [])
+  .option("--dry-run", "print the shim's options file and the resulting config.toml and change nothing", false)
+  .action((o) =>
+    installContainerd(
+      { configFile: o.config, name: o.name, runtime: o.runtime, configVersion: o.configVersion, podAnnotations: o.podAnnotations, dryRun: o.dryRun },
+      process.env,
+      terminal,
+    ),
+  );
 
 const uninstall = program.command("uninstall").description("remove what install added");
 uninstall

@@ -2,7 +2,7 @@
 import { Refusal } from "../runtime/errors.js";
 import { removeDockerRuntime } from "./daemon-json.js";
 import { reloadDockerd } from "./dockerd.js";
-import { dropInFile, removeImport } from "./containerd-config.js";
+import { shimOptionsFile, withoutHandler, writtenByInstall } from "./containerd-config.js";
 import { readIfExists, update } from "./files.js";
 import type { Output } from "./output.js";
 
@@ -19,13 +19,18 @@ export async function uninstallDocker(configFile: string, name: string, env: Nod
 }
 
 export function uninstallContainerd(configFile: string, name: string, out: Output): void {
-  const dropIn = dropInFile(configFile, name);
+  const optionsFile = shimOptionsFile(configFile, name);
   const old = readIfExists(configFile);
-  const removed = [update(dropIn, readIfExists(dropIn), "", false), old !== undefined && update(configFile, old, removeImport(old, configFile, dropIn), true)];
+  const options = readIfExists(optionsFile);
+  const removed = [
+    old !== undefined && update(configFile, old, withoutHandler(old, configFile, name), true),
+    // Only the options file install wrote: one of the administrator's by that name stays.
+    options !== undefined && writtenByInstall(options) && update(optionsFile, options, "", false),
+  ];
   if (!removed.some(Boolean)) {
-    out.say(`${configFile} does not import ${dropIn}: nothing to remove`);
+    out.say(`${configFile} does not register runtime ${name}: nothing to remove`);
     return;
   }
-  out.say(`removed runtime ${name}: ${dropIn} and its import in ${configFile}`);
+  out.say(`removed runtime ${name}: its table in ${configFile} and ${optionsFile}`);
   out.say(`containerd still runs with it until it is restarted (systemctl restart containerd)`);
 }

@@ -1,8 +1,22 @@
 /**
- * Replaces a file atomically: a reader (runsc reading config.json, dockerd reloading daemon.json)
- * sees the old content or the new, never half of it. An existing file keeps its mode and owner.
+ * Replaces a file atomically: a reader (runsc reading config.json, dockerd reloading daemon.json, the
+ * launcher sourcing its cache) sees the old content or the new, never half of it. An existing file
+ * keeps its mode and owner.
  */
-import { chownSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chownSync, closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+
+/**
+ * Writes every byte or throws: writeSync may write fewer than asked (a full disk, RLIMIT_FSIZE) and
+ * says so only in its count.
+ */
+export function writeAll(fd: number, data: Buffer): void {
+  for (let done = 0; done < data.length; ) {
+    const wrote = writeSync(fd, data, done);
+    if (wrote <= 0) throw Object.assign(new Error(`short write: ${done} of ${data.length} bytes`), { code: "EIO" });
+    done += wrote;
+  }
+}
 
 export function replaceFile(file: string, data: Buffer, newFileMode = 0o644): void {
   let old: { mode: number; uid: number; gid: number } | undefined;
@@ -11,15 +25,22 @@ export function replaceFile(file: string, data: Buffer, newFileMode = 0o644): vo
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  const tmp = `${file}.runsc-overlay.${process.pid}.tmp`;
-  rmSync(tmp, { force: true }); // left by a process that died with this PID
-  const fd = openSync(tmp, "wx", old ? old.mode & 0o7777 : newFileMode);
+  // An unpredictable name, created exclusively: nobody can have planted it, or a link in its place.
+  const tmp = `${file}.runsc-overlay.${randomBytes(8).toString("hex")}.tmp`;
+  const fd = openSync(tmp, "wx", 0o600);
   try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeAll(fd, data);
+      // Set explicitly: the mode given to open() is narrowed by the caller's umask.
+      fchmodSync(fd, old ? old.mode & 0o7777 : newFileMode);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (old) chownSync(tmp, old.uid, old.gid);
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
   }
-  if (old) chownSync(tmp, old.uid, old.gid);
-  renameSync(tmp, file);
 }

@@ -21,6 +21,14 @@ export interface EngineParts {
   init: string;
 }
 
+/** For the Kubernetes suite: containerd's CRI plugin set up as a node's, before containerd starts. */
+export interface CriSetup {
+  /** The image of every pod's pause container. */
+  sandboxImage: string;
+  /** Runs on the written config file before containerd reads it (to register a runtime handler). */
+  prepare(containerdConfig: string): Promise<void>;
+}
+
 export interface Engine {
   dir: string;
   /** PATH and DOCKER_HOST for the docker CLI and runsc-overlay-ctl. */
@@ -34,18 +42,15 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-export async function startEngine(dir: string, parts: EngineParts, daemonJson: object = {}): Promise<Engine> {
+export async function startEngine(dir: string, parts: EngineParts, daemonJson: object = {}, cri?: CriSetup): Promise<Engine> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const path = [...parts.bin, "/usr/sbin", "/usr/bin", "/sbin", "/bin"].join(":");
   const env = { PATH: path, DOCKER_HOST: `unix://${dir}/docker.sock`, HOME: dir };
   const containerdSocket = join(dir, "containerd.sock");
   const containerdConfig = join(dir, "containerd.toml");
-  writeFileSync(
-    containerdConfig,
-    `version = ${parts.containerdConfigVersion}\nroot = "${dir}/containerd"\nstate = "${dir}/containerd-state"\n[grpc]\n  address = "${containerdSocket}"\n` +
-      `[plugins."io.containerd.grpc.v1.cri"]\n  disable_tcp_service = true\n`,
-  );
+  writeFileSync(containerdConfig, containerdToml(dir, containerdSocket, parts.containerdConfigVersion, cri?.sandboxImage));
+  await cri?.prepare(containerdConfig);
   const daemonJsonFile = join(dir, "daemon.json");
   writeFileSync(daemonJsonFile, `${JSON.stringify(daemonJson, null, 2)}\n`);
   const processes: ChildProcess[] = [];
@@ -109,19 +114,37 @@ export async function startEngine(dir: string, parts: EngineParts, daemonJson: o
   return engine;
 }
 
+/**
+ * containerd's config. With a sandbox image, the CRI plugin is set up as a node's would be, less CNI
+ * (pods run on the host's network): its pause image, and restrict_oom_score_adj, as root here lacks
+ * CAP_SYS_RESOURCE and runsc would fail to give the pause container kubelet's -998.
+ */
+function containerdToml(dir: string, socket: string, version: 2 | 3, sandboxImage: string | undefined): string {
+  const base =
+    `version = ${version}\nroot = "${dir}/containerd"\nstate = "${dir}/containerd-state"\n[grpc]\n  address = "${socket}"\n` +
+    `[plugins."io.containerd.grpc.v1.cri"]\n  disable_tcp_service = true\n`;
+  if (!sandboxImage) return base;
+  return version === 2
+    ? `${base}  sandbox_image = "${sandboxImage}"\n  restrict_oom_score_adj = true\n`
+    : `${base}[plugins."io.containerd.cri.v1.images".pinned_images]\n  sandbox = "${sandboxImage}"\n[plugins."io.containerd.cri.v1.runtime"]\n  restrict_oom_score_adj = true\n`;
+}
+
 /** A busybox image made from busybox-static, `docker import`ed: no registry involved. */
-export async function importBusybox(engine: Engine, busybox: string, tag = "runsc-overlay-test/busybox"): Promise<string> {
-  const root = join(engine.dir, "busybox-rootfs");
+export async function importBusybox(engine: Engine, busybox: string, tag = "runsc-overlay-test/busybox", changes: string[] = []): Promise<string> {
+  const tar = join(engine.dir, "busybox.tar");
+  if (!existsSync(tar)) await busyboxTar(busybox, join(engine.dir, "busybox-rootfs"), tar);
+  await execa("docker", ["import", ...["ENV PATH=/bin", ...changes].flatMap((change) => ["--change", change]), tar, tag], { env: engine.env });
+  return tag;
+}
+
+async function busyboxTar(busybox: string, root: string, tar: string): Promise<void> {
   mkdirSync(join(root, "bin"), { recursive: true });
   copyFileSync(busybox, join(root, "bin/busybox"));
   chmodSync(join(root, "bin/busybox"), 0o755);
   const applets = (await execa(busybox, ["--list"])).stdout.split("\n").filter((applet) => applet && applet !== "busybox");
   for (const applet of applets) symlinkSync("busybox", join(root, "bin", applet));
   for (const d of ["proc", "sys", "dev", "tmp", "etc"]) mkdirSync(join(root, d), { recursive: true });
-  const tar = join(engine.dir, "busybox.tar");
   await execa("tar", ["-C", root, "-cf", tar, "."]);
-  await execa("docker", ["import", "--change", "ENV PATH=/bin", tar, tag], { env: engine.env });
-  return tag;
 }
 
 async function until(ready: () => boolean | Promise<boolean>, daemon: ChildProcess, log: string): Promise<void> {
