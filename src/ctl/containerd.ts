@@ -1,5 +1,6 @@
 /** The installed containerd: its version, its own merge of a config (`config dump`), and the shims it would find. */
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, openSync, rmSync } from "node:fs";
 import { basename, delimiter, dirname, join } from "node:path";
 import { execa } from "execa";
 import { Refusal } from "../runtime/errors.js";
@@ -21,10 +22,10 @@ export async function containerdMajor(env: NodeJS.ProcessEnv): Promise<number | 
  * undefined where containerd is not installed.
  */
 export async function dumpConfig(env: NodeJS.ProcessEnv, configFile: string, text: string): Promise<Table | undefined> {
-  const dir = mkdtempSync(join(dirname(configFile), `.${basename(configFile)}.runsc-overlay-check-`));
+  // In the same directory, as imports resolve against it; created exclusively, under a name no one can predict.
+  const scratch = join(dirname(configFile), `.${basename(configFile)}.runsc-overlay-check-${randomBytes(8).toString("hex")}`);
+  const fd = openSync(scratch, "wx", 0o600);
   try {
-    const scratch = join(dir, basename(configFile));
-    const fd = openSync(scratch, "wx", 0o600);
     try {
       writeAll(fd, Buffer.from(text));
     } finally {
@@ -32,11 +33,11 @@ export async function dumpConfig(env: NodeJS.ProcessEnv, configFile: string, tex
     }
     const dump = await execa("containerd", ["--config", scratch, "config", "dump"], { env, reject: false, timeout: 20_000 });
     if (dump.exitCode === undefined) return undefined;
-    if (dump.exitCode !== 0) throw new Refusal(`containerd config dump fails with ${configFile}: ${dump.stderr.trim().split("\n").at(-1) || `exit status ${dump.exitCode}`}`);
+    if (dump.exitCode !== 0) throw new Refusal(`containerd config dump fails with ${configFile}: ${(dump.stderr.trim().split("\n").at(-1) || `exit status ${dump.exitCode}`).replaceAll(scratch, configFile)}`);
     const { imports: _, ...config } = parseContainerdConfig(dump.stdout, "containerd config dump");
     return config;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { force: true });
   }
 }
 

@@ -193,9 +193,10 @@ function registration(runtime: Table | undefined, name: string, shim: string | u
   const options = typeof configPath === "string" ? readIfExists(configPath) : undefined;
   if (options === undefined) return ["fail", `runtime ${name}: gVisor's shim has no options file (${String(configPath)}), so it runs runsc itself, without runsc-overlay`];
   const binary = parseContainerdConfig(options, configPath as string).binary_name;
-  const problem = notLauncher(typeof binary === "string" ? binary : undefined);
-  if (problem) return ["fail", `runtime ${name}: gVisor's shim runs binary_name ${String(binary)} (${String(configPath)}), which ${problem}`];
-  return ["ok", `runtime ${name} runs gVisor's shim with runsc-overlay ${String(binary)} (${String(configPath)})`];
+  if (typeof binary !== "string") return ["fail", `runtime ${name}: ${String(configPath)} sets no binary_name, so gVisor's shim runs runsc itself, without runsc-overlay`];
+  const problem = notLauncher(binary);
+  if (problem) return ["fail", `runtime ${name}: gVisor's shim runs binary_name ${binary} (${String(configPath)}), which ${problem}`];
+  return ["ok", `runtime ${name} runs gVisor's shim with runsc-overlay ${binary} (${String(configPath)})`];
 }
 
 /** `self` puts the filestore beside the rootfs: on tmpfs, that is RAM again. */

@@ -113,7 +113,7 @@ function checkDumps(before: Table, after: Table | undefined, handler: Handler, c
   const got = after && (runtimesOf(after)[handler.name] as Table | undefined);
   const expected = handlerRuntime(handler);
   if (!got || got.runtime_type !== expected.runtime_type || !isDeepStrictEqual(got.options, expected.options) || !isDeepStrictEqual(got.pod_annotations ?? [], handler.podAnnotations)) {
-    throw new Refusal(`containerd config dump of the new ${configFile} does not show runtime ${handler.name} as written (another import sets it?): nothing was changed`);
+    throw new Refusal(`containerd config dump of the new ${configFile} does not show runtime ${handler.name} as written: an imported file sets it, or (containerd 1.x) replaces the whole CRI section; nothing was changed`);
   }
   const changed = differences(before, withoutRuntime(after!, handler.name));
   if (changed.length > 0) throw new Refusal(`the new ${configFile} would change containerd's configuration beyond runtime ${handler.name} (${changed.slice(0, 5).join(", ")}): nothing was changed`);

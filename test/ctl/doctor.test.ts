@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { sharedProfile } from "../helpers/config-example.js";
-import { CTL, DEBIAN_12_ENGINE, LAUNCHER, RUNSC } from "../helpers/paths.js";
+import { CTL, DEBIAN_12_ENGINE, LAUNCHER, RUNSC, SHIM_DIR } from "../helpers/paths.js";
 import { workdir, writeConfig } from "../helpers/runtime.js";
 
 interface Check {
@@ -21,7 +21,7 @@ async function doctor(setup: { runsc?: string; flags?: string[]; extra?: string;
   const containerdConfig = join(dir, "containerd.toml");
   if (setup.daemonJson) writeFileSync(dockerConfig, JSON.stringify(setup.daemonJson));
   if (setup.containerdToml !== undefined) writeFileSync(containerdConfig, setup.containerdToml);
-  const env = { RUNSC_OVERLAY_CONFIG: config, PATH: `${DEBIAN_12_ENGINE.bin.join(":")}:/usr/bin:/bin`, DOCKER_HOST: "unix:///nonexistent.sock" };
+  const env = { RUNSC_OVERLAY_CONFIG: config, PATH: `${DEBIAN_12_ENGINE.bin.join(":")}:${SHIM_DIR}:/usr/bin:/bin`, DOCKER_HOST: "unix:///nonexistent.sock" };
   const result = await execa(CTL, ["doctor", "--json", "--docker-config", dockerConfig, "--containerd-config", containerdConfig], { env, extendEnv: false, reject: false });
   const report = JSON.parse(result.stdout) as { ok: boolean; checks: Check[] };
   const status = Object.fromEntries(report.checks.map((check) => [check.check, `${check.status}: ${check.detail}`]));
@@ -39,7 +39,8 @@ describe("doctor", () => {
     expect(status.overlay).toMatch(/^ok: --overlay2=root:self: each container's root overlay is backed by a file beside its rootfs/);
     expect(status["log file"]).toBe(`ok: ${dir}/own.log is writable`);
     expect(status.docker).toBe(`ok: ${dir}/daemon.json registers runtime runsc-overlay (${LAUNCHER})`);
-    expect(status.containerd).toMatch(/^warn: containerd's configuration has no runtime runsc-overlay .+: run runsc-overlay-ctl install containerd/);
+    expect(status.containerd).toBe(`warn: ${dir}/containerd.toml: containerd's configuration has no runtime runsc-overlay: run runsc-overlay-ctl install containerd`);
+    expect(status["containerd shim"]).toBe(`ok: gVisor's shim ${SHIM_DIR}/containerd-shim-runsc-v1: version 1.4.13+unknown`);
   });
 
   it("accepts config.toml.example's \"shared\" profile: no overlay, shared file access", async () => {
@@ -59,6 +60,18 @@ describe("doctor", () => {
     ["Docker runtimeArgs that conflict", { daemonJson: { runtimes: { "runsc-overlay": { path: LAUNCHER, runtimeArgs: ["--file-access=shared"] } } } }, "docker runtimeArgs", /^fail: --file-access=shared \(from the caller's command line/],
     ["Docker registered with runsc itself", { daemonJson: { runtimes: { "runsc-overlay": { path: RUNSC["20240729"] } } } }, "docker", /^fail: .+ has path .+runsc, which is not runsc-overlay's launcher/],
     ["containerd's config that is not TOML", { containerdToml: "version = \n" }, "containerd", /^fail: .+containerd\.toml is not valid TOML/],
+    [
+      "a containerd runtime through the runc shim, which hangs pods",
+      { containerdToml: `version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc-overlay]\nruntime_type = "io.containerd.runc.v2"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc-overlay.options]\nBinaryName = "${LAUNCHER}"\n` },
+      "containerd",
+      /^fail: .+: runtime runsc-overlay runs through io\.containerd\.runc\.v2, not gVisor's shim \(io\.containerd\.runsc\.v1\): under it a pod's second container never starts/,
+    ],
+    [
+      "gVisor's shim given runsc itself",
+      { containerdToml: `version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc-overlay]\nruntime_type = "io.containerd.runsc.v1"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc-overlay.options]\nConfigPath = "/dev/null"\n` },
+      "containerd",
+      /^fail: .+: runtime runsc-overlay: \/dev\/null sets no binary_name, so gVisor's shim runs runsc itself, without runsc-overlay/,
+    ],
   ])("fails %s, and exits 1", async (_, setup, check, message) => {
     const { exitCode, ok, status } = await doctor(setup);
     expect(status[check]).toMatch(message);

@@ -8,13 +8,13 @@ import { execa } from "execa";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import type { Generation } from "../../src/testbed/generations.js";
-import { CTL, DEBIAN_12_ENGINE, LAUNCHER, RUNSC, SID_ENGINE } from "../helpers/paths.js";
+import { CTL, DEBIAN_12_ENGINE, LAUNCHER, RUNSC, SHIM_DIR, SID_ENGINE } from "../helpers/paths.js";
 import { workdir } from "../helpers/runtime.js";
 
 const NO_ENGINE = { PATH: "/usr/bin:/bin", DOCKER_HOST: "unix:///nonexistent/docker.sock" };
-const withEngine = (generation: Generation) => ({ ...NO_ENGINE, PATH: `${generation.bin.join(":")}:/usr/bin:/bin` });
-/** containerd 1.6 and 2.1 on PATH, whose own `config dump` install consults. */
-const [WITH_CONTAINERD, WITH_CONTAINERD_2] = [withEngine(DEBIAN_12_ENGINE), withEngine(SID_ENGINE)];
+const withEngine = (generation: Generation, shim = true) => ({ ...NO_ENGINE, PATH: `${generation.bin.join(":")}${shim ? `:${SHIM_DIR}` : ""}:/usr/bin:/bin` });
+/** containerd 1.6 and 2.1 on PATH, whose own `config dump` install consults, and gVisor's shim where containerd finds it. */
+const [WITH_CONTAINERD, WITH_CONTAINERD_2, WITHOUT_SHIM] = [withEngine(DEBIAN_12_ENGINE), withEngine(SID_ENGINE), withEngine(DEBIAN_12_ENGINE, false)];
 
 const ctl = (args: string[], env: Record<string, string> = NO_ENGINE) => execa(CTL, args, { env, extendEnv: false, reject: false });
 
@@ -101,28 +101,28 @@ describe("install docker", () => {
 });
 
 describe("install containerd", () => {
-  const V2 = `version = 2\n# mine\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n`;
+  const V2 = `version = 2\n# mine\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "pause:3.6"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n`;
   const V3 = `version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  SystemdCgroup = false\n`;
+  const OURS = (options: string) => ({ runtime_type: "io.containerd.runsc.v1", options: { TypeUrl: "io.containerd.runsc.v1.options", ConfigPath: options } });
 
   it.each([
-    ["2", "containerd 1.6", V2, "io.containerd.grpc.v1.cri", true, WITH_CONTAINERD],
-    ["3", "containerd 2.1", V3, "io.containerd.cri.v1.runtime", false, WITH_CONTAINERD_2],
-    ["3", "no containerd", V3, "io.containerd.cri.v1.runtime", false, NO_ENGINE],
-    // containerd 2 migrates a version 2 file, and its drop-in with it, to version 3 when it loads them.
-    ["2", "containerd 2.1", V2, "io.containerd.grpc.v1.cri", true, WITH_CONTAINERD_2],
-  ] as const)("adds a version %s drop-in (%s) with runc's SystemdCgroup, one import line, and nothing the second time", async (version, _, text, plugin, systemd, env) => {
+    ["2", "containerd 1.6", V2, "io.containerd.grpc.v1.cri", WITH_CONTAINERD],
+    ["3", "containerd 2.1", V3, "io.containerd.cri.v1.runtime", WITH_CONTAINERD_2],
+    // containerd 2 migrates a version 2 file when it loads it.
+    ["2", "containerd 2.1", V2, "io.containerd.grpc.v1.cri", WITH_CONTAINERD_2],
+  ] as const)("adds gVisor's shim to a version %s file (%s) and its options file, and nothing the second time", async (_, __, text, plugin, env) => {
     const { dir, file } = fileIn("ctl-containerd", "config.toml", text);
-    const dropIn = join(dir, "conf.d/runsc-overlay.toml");
+    const options = join(dir, "runsc-overlay.toml");
     const first = await ctl(["install", "containerd", "--config", file], env);
     expect(first.exitCode).toBe(0);
-    expect(first.stderr).toContain(`registered runtime runsc-overlay (${LAUNCHER}) for containerd: ${dropIn}, imported by ${file}`);
+    expect(first.stderr).toContain(`registered runtime runsc-overlay for containerd in ${file}: gVisor's shim (${SHIM_DIR}/containerd-shim-runsc-v1), with ${LAUNCHER} as its runsc (${options})`);
+    expect(first.stderr).toContain("containerd config dump: runtime runsc-overlay added, the rest of containerd's configuration as it was");
     expect(first.stderr).toContain("restart it (systemctl restart containerd)");
-    expect(readFileSync(file, "utf8")).toBe(text.replace(/^version = \d\n/, (line) => `${line}imports = [${JSON.stringify(dropIn)}]\n`));
-    expect(parse(readFileSync(dropIn, "utf8"))).toEqual({
-      version: Number(version),
-      plugins: { [plugin]: { containerd: { runtimes: { "runsc-overlay": { runtime_type: "io.containerd.runc.v2", options: { BinaryName: LAUNCHER, SystemdCgroup: systemd } } } } } },
-    });
-    if (env !== NO_ENGINE) expect(first.stderr).toContain(`containerd config dump shows runtime runsc-overlay with BinaryName ${LAUNCHER}`);
+    const written = readFileSync(file, "utf8");
+    expect(written.startsWith(text)).toBe(true);
+    expect((parse(written) as Record<string, any>).plugins[plugin].containerd.runtimes["runsc-overlay"]).toEqual(OURS(options));
+    expect(parse(readFileSync(options, "utf8"))).toEqual({ binary_name: LAUNCHER });
+    expect(readFileSync(`${file}.before-runsc-overlay`, "utf8")).toBe(text);
 
     const before = snapshot(dir);
     const second = await ctl(["install", "containerd", "--config", file], env);
@@ -131,7 +131,16 @@ describe("install containerd", () => {
 
     expect((await ctl(["uninstall", "containerd", "--config", file], env)).exitCode).toBe(0);
     expect(readFileSync(file, "utf8")).toBe(text);
-    expect(existsSync(dropIn)).toBe(false);
+    expect(existsSync(options)).toBe(false);
+  });
+
+  it("restates containerd 1.6's default runc runtime where the file leaves it to the defaults, so the dump keeps it", async () => {
+    const { file } = fileIn("ctl-containerd", "config.toml", 'version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "pause:3.6"\n');
+    expect((await ctl(["install", "containerd", "--config", file, "--pod-annotations", "dev.gvisor.*", "io.kubernetes.cri.*"], WITH_CONTAINERD)).exitCode).toBe(0);
+    const runtimes = (parse(readFileSync(file, "utf8")) as Record<string, any>).plugins["io.containerd.grpc.v1.cri"].containerd.runtimes;
+    expect(Object.keys(runtimes)).toEqual(["runc", "runsc-overlay"]);
+    expect(runtimes.runc).toMatchObject({ runtime_type: "io.containerd.runc.v2", options: { SystemdCgroup: false } });
+    expect(runtimes["runsc-overlay"].pod_annotations).toEqual(["dev.gvisor.*", "io.kubernetes.cri.*"]);
   });
 
   it.each([
@@ -140,31 +149,37 @@ describe("install containerd", () => {
   ])("creates a missing config.toml in the version that %s reads, and uninstall removes it", async (_, env, version) => {
     const { dir, file } = fileIn("ctl-containerd", "config.toml");
     const install = await ctl(["install", "containerd", "--config", file], env);
-    expect(install.stderr).toContain(`containerd config dump shows runtime runsc-overlay with BinaryName ${LAUNCHER}`);
-    expect(parse(readFileSync(file, "utf8"))).toEqual({ version, imports: [join(dir, "conf.d/runsc-overlay.toml")] });
+    expect(install.exitCode).toBe(0);
+    expect((parse(readFileSync(file, "utf8")) as Record<string, unknown>).version).toBe(version);
     expect((await ctl(["uninstall", "containerd", "--config", file], env)).exitCode).toBe(0);
-    expect(readdirSync(dir)).toEqual(["conf.d"]);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
-  it("prints the drop-in and the main file on --dry-run and writes nothing", async () => {
+  it("prints the options file and the main file on --dry-run and writes nothing", async () => {
     const { dir, file } = fileIn("ctl-containerd", "config.toml", V2);
     const before = snapshot(dir);
-    const result = await ctl(["install", "containerd", "--config", file, "--dry-run"]);
-    expect(result.stdout).toContain(`# ${join(dir, "conf.d/runsc-overlay.toml")}\n`);
-    expect(result.stdout).toContain(`BinaryName = "${LAUNCHER}"`);
+    const result = await ctl(["install", "containerd", "--config", file, "--dry-run"], WITH_CONTAINERD);
+    expect(result.stdout).toContain(`# ${join(dir, "runsc-overlay.toml")}\n`);
+    expect(result.stdout).toContain(`binary_name = "${LAUNCHER}"`);
+    expect(result.stdout).toContain('runtime_type = "io.containerd.runsc.v1"');
     expect(snapshot(dir)).toEqual(before);
   });
 
   it.each([
-    ["invalid TOML", "version = 2\n[plugins\n", NO_ENGINE, /config\.toml is not valid TOML .+nothing was changed/],
-    ["a version 1 file", "[plugins.cri]\n", NO_ENGINE, /has no version line, so containerd reads it as version 1/],
-    ["a version 3 file that containerd 1.6 cannot read", V3, WITH_CONTAINERD, /containerd config dump shows no runtime runsc-overlay: this containerd does not read config version 3/],
-  ])("refuses %s", async (_, text, env, message) => {
+    ["invalid TOML", "version = 2\n[plugins\n", WITH_CONTAINERD, /config\.toml is not valid TOML .+nothing was changed/],
+    ["a version 1 file", "[plugins.cri]\n", WITH_CONTAINERD, /has no version line, so containerd reads it as version 1/],
+    ["a version 3 file that containerd 1.6 cannot read", V3, WITH_CONTAINERD, /does not show runtime runsc-overlay as written .+nothing was changed/],
+    ["no gVisor shim where containerd looks", V2, WITHOUT_SHIM, /would not find gVisor's shim containerd-shim-runsc-v1 .+a pod's second container never starts/],
+    ["no containerd", V2, { ...NO_ENGINE, PATH: `${SHIM_DIR}:/usr/bin:/bin` }, /containerd is not on PATH/],
+    // containerd 1.x replaces the main file's CRI section with an imported one's: the dump shows what would be lost.
+    ["an import that replaces the CRI section", `version = 2\nimports = ["cri.toml"]\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "pause:3.6"\n`, WITH_CONTAINERD, /does not show runtime runsc-overlay as written/],
+  ])("refuses %s and leaves every file untouched", async (_, text, env, message) => {
     const { dir, file } = fileIn("ctl-containerd", "config.toml", text);
+    writeFileSync(join(dir, "cri.toml"), 'version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "other:1"\n');
     const before = snapshot(dir);
     const result = await ctl(["install", "containerd", "--config", file], env);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(message);
-    if (env === NO_ENGINE) expect(snapshot(dir)).toEqual(before);
+    expect(snapshot(dir)).toEqual(before);
   });
 });

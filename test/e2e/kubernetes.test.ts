@@ -13,7 +13,7 @@ import { CRI_RUNTIME_PLUGIN, differences } from "../../src/ctl/containerd-config
 import { type Cri, type Message, criClient } from "../../src/testbed/cri.js";
 import { type Engine, commandLines, importBusybox, startEngine } from "../../src/testbed/engine.js";
 import type { Generation } from "../../src/testbed/generations.js";
-import { BUSYBOX, CRI_PROTO, CTL, ENGINES, RUNSC, SHIM_DIR } from "../helpers/paths.js";
+import { BUSYBOX, CRI_PROTO, CTL, ENGINES, LAUNCHER, RUNSC, SHIM_DIR } from "../helpers/paths.js";
 import { workdir, writeConfig } from "../helpers/runtime.js";
 import { sandboxPid, sharedRssKiB } from "./sandbox.js";
 
@@ -69,6 +69,15 @@ describe.each(ENGINES)("Kubernetes on $name", (generation: Generation) => {
       pod_annotations: ["dev.gvisor.*"],
       options: { TypeUrl: "io.containerd.runsc.v1.options", ConfigPath: join(engine.dir, `${handler}.toml`) },
     });
+  });
+
+  it("doctor reports gVisor's shim and the handler that runs it with runsc-overlay", async () => {
+    const doctor = await execa(CTL, ["doctor", "--name", handler, "--containerd-config", engine.containerdConfig, "--docker-config", join(dir, "none.json")], {
+      env: { ...env(), RUNSC_OVERLAY_CONFIG: join(dir, "config.toml") },
+      reject: false,
+    });
+    expect(doctor.stdout).toMatch(new RegExp(`^ok +containerd shim +gVisor's shim ${SHIM_DIR}/containerd-shim-runsc-v1: version 1\\.4\\.13`, "m"));
+    expect(doctor.stdout).toContain(`ok    containerd          ${engine.containerdConfig}: runtime ${handler} runs gVisor's shim with runsc-overlay ${LAUNCHER} (${join(engine.dir, `${handler}.toml`)})`);
   });
 
   describe("a pod of two app containers", () => {

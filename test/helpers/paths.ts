@@ -1,4 +1,5 @@
 /** Where scripts/test puts the real parts the suites run. */
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { criProtoDirs } from "../../src/testbed/cri.js";
 import { generations } from "../../src/testbed/generations.js";
@@ -14,7 +15,7 @@ export const RUNSC = {
 } as const;
 export const BUSYBOX = `${parts}/busybox/bin/busybox`;
 /** gVisor's containerd shim, which no reachable package ships: shared/bin holds a build (its README says which). */
-export const SHIM_DIR = `${root}../shared/bin`;
+export const SHIM_DIR = resolve(root, "../shared/bin");
 export const FIXTURES = `${root}test/runtime/fixtures`;
 
 /** The engine generations of the end-to-end suite: Debian 12's (containerd 1.6) and sid's (containerd 2.1). */
