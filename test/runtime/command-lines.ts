@@ -47,6 +47,11 @@ export const rows: Row[] = [
   { name: "gVisor shim wait", argv: [...SHIM, "--debug=true", "--platform=systrap", "wait", "c1"], runsc: [...SHIM, "--debug=true", "--platform=systrap", SELF, "wait", "c1"] },
   { name: "gVisor shim kill --pid", argv: [...SHIM, "kill", "--pid", "12", "c1", "9"], runsc: [...SHIM, SELF, "kill", "--pid", "12", "c1", "9"] },
   { name: "gVisor shim exec --internal-pid-file", argv: ["--platform=systrap", ...SHIM, "exec", "--internal-pid-file", "/b/i.pid", "--process", "/p.json", "c1"], runsc: ["--platform=systrap", ...SHIM, SELF, "exec", "--internal-pid-file", "/b/i.pid", "--process", "/p.json", "c1"] },
+  // gVisor's shim under containerd's CRI, as recorded from the Kubernetes suite (a pod sandbox's calls carry --panic-log and --user-log).
+  { name: "gVisor shim create, a pod sandbox", argv: [...SHIM, "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "--user-log", "/pods/gvisor.log", "c1"], runsc: [...SHIM, SELF, "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "--user-log", "/pods/gvisor.log", "c1"] },
+  { name: "gVisor shim create, an app container", argv: [...SHIM.slice(0, 3), "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "c2"], runsc: [...SHIM.slice(0, 3), SELF, "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "c2"] },
+  { name: "gVisor shim exec for ExecSync", argv: [...SHIM.slice(0, 3), "exec", "--process", "/tmp/runsc-process1", "--detach", "--pid-file", "/b/e.pid", "--internal-pid-file", "/b/e-internal.pid", "c2"], runsc: [...SHIM.slice(0, 3), SELF, "exec", "--process", "/tmp/runsc-process1", "--detach", "--pid-file", "/b/e.pid", "--internal-pid-file", "/b/e-internal.pid", "c2"] },
+  { name: "gVisor shim kill --all, again after the sandbox is gone", argv: [...SHIM, "kill", "--all", "c1", "9"], runsc: [...SHIM, SELF, "kill", "--all", "c1", "9"] },
   { name: "gVisor shim create --user-log", argv: [...SHIM, "--overlay2=all:memory", "create", "--bundle", "/b", "--user-log", "/b/user.log", "c1"], runsc: [...SHIM, SELF, "create", "--bundle", "/b", "--user-log", "/b/user.log", "c1"] },
   // Calls with no subcommand pass through untouched.
   { name: "--version", argv: ["--version"], runsc: ["--version"] },
