@@ -3,6 +3,7 @@
  * stops at the first word that is not a flag (or after `--`), a boolean flag never takes the next word.
  * Positions are kept so that the plan can pass every word it does not change through byte for byte.
  */
+import { Refusal } from "./errors.js";
 
 export interface FlagSyntax {
   /** Global flags that take no separate value word. */
@@ -30,39 +31,41 @@ export type ParsedArgv =
   | { kind: "invalid"; reason: string };
 
 export function parseArgv(argv: readonly string[], syntax: FlagSyntax): ParsedArgv {
+  const scan = scanFlags(argv, 0, syntax);
+  if ("invalid" in scan) return { kind: "invalid", reason: scan.invalid };
+  const { flags, next, dashes } = scan;
+  if (next >= argv.length) return { kind: "no-command", flags };
+  return { kind: "command", flags, subcommand: argv[next]!, subcommandIndex: next, insertAt: dashes ? next - 1 : next };
+}
+
+/**
+ * Go's FlagSet.Parse from argv[from]: flags until the first word that is not one, or after `--`
+ * (`dashes`); `next` is the first word after them.
+ */
+function scanFlags(argv: readonly string[], from: number, syntax: FlagSyntax): { flags: GlobalFlag[]; next: number; dashes: boolean } | { invalid: string } {
   const flags: GlobalFlag[] = [];
-  let i = 0;
+  let i = from;
   while (i < argv.length) {
     const word = argv[i]!;
     if (word.length < 2 || word[0] !== "-") break;
-    if (word === "--") {
-      if (i + 1 >= argv.length) return { kind: "no-command", flags };
-      return { kind: "command", flags, subcommand: argv[i + 1]!, subcommandIndex: i + 1, insertAt: i };
-    }
+    if (word === "--") return { flags, next: i + 1, dashes: true };
     const body = word.slice(word[1] === "-" ? 2 : 1);
-    if (body === "" || body[0] === "-" || body[0] === "=") return { kind: "invalid", reason: `bad flag syntax: ${word}` };
+    if (body === "" || body[0] === "-" || body[0] === "=") return { invalid: `bad flag syntax: ${word}` };
     const eq = body.indexOf("=");
     const name = eq < 0 ? body : body.slice(0, eq);
     const inline = eq < 0 ? undefined : body.slice(eq + 1);
-    if (syntax.booleans.has(name)) {
+    if (syntax.booleans.has(name) || (syntax.valued.has(name) && inline !== undefined)) {
       flags.push({ name, value: inline, index: i, words: 1 });
       i += 1;
     } else if (syntax.valued.has(name)) {
-      if (inline !== undefined) {
-        flags.push({ name, value: inline, index: i, words: 1 });
-        i += 1;
-      } else if (i + 1 < argv.length) {
-        flags.push({ name, value: argv[i + 1], index: i, words: 2 });
-        i += 2;
-      } else {
-        return { kind: "invalid", reason: `flag needs an argument: ${word}` };
-      }
+      if (i + 1 >= argv.length) return { invalid: `flag needs an argument: ${word}` };
+      flags.push({ name, value: argv[i + 1], index: i, words: 2 });
+      i += 2;
     } else {
-      return { kind: "invalid", reason: `flag provided but not defined: ${word}` };
+      return { invalid: `flag provided but not defined: ${word}` };
     }
   }
-  if (i >= argv.length) return { kind: "no-command", flags };
-  return { kind: "command", flags, subcommand: argv[i]!, subcommandIndex: i, insertAt: i };
+  return { flags, next: i, dashes: false };
 }
 
 /** The value of the last occurrence of a global flag, as runsc applies it. */
@@ -96,23 +99,25 @@ export function scanLogFlags(argv: readonly string[]): GlobalFlag[] {
 }
 
 /** The subcommands that read a bundle and decide the root container's overlay. */
-export const BUNDLE_SUBCOMMANDS = new Set(["create", "run", "restore"]);
+export const BUNDLE_SUBCOMMANDS = ["create", "run", "restore"] as const;
+export type BundleSubcommand = (typeof BUNDLE_SUBCOMMANDS)[number];
+
+export function readsBundle(subcommand: string): subcommand is BundleSubcommand {
+  return (BUNDLE_SUBCOMMANDS as readonly string[]).includes(subcommand);
+}
 
 /**
- * For a create/run/restore call, its bundle argument: the last `--bundle`, `-bundle` or `-b` among the
- * subcommand's words, `=` or space form, or undefined for none (runsc then uses the working
- * directory). Returns null for a call that reads no bundle.
+ * For a create/run/restore call, the bundle runsc will read: the last `--bundle`/`-bundle` among the
+ * subcommand's flags, parsed as runsc parses them (a valued flag takes the next word, whatever it
+ * looks like; parsing stops at the first word that is not a flag), or undefined for none (runsc then
+ * uses the working directory). null for a call that reads no bundle. A line the subcommand's flag
+ * table cannot read with certainty is refused: guessing could check one bundle while runsc reads another.
  */
-export function bundleArg(argv: readonly string[], parsed: ParsedArgv): string | undefined | null {
-  if (parsed.kind !== "command" || !BUNDLE_SUBCOMMANDS.has(parsed.subcommand)) return null;
-  let bundle: string | undefined;
-  for (let i = parsed.subcommandIndex + 1; i < argv.length; i++) {
-    const word = argv[i]!;
-    if (word === "--") break;
-    const match = /^--?(bundle|b)(=(.*))?$/s.exec(word);
-    if (!match) continue;
-    if (match[2] !== undefined) bundle = match[3];
-    else if (i + 1 < argv.length) bundle = argv[++i];
-  }
-  return bundle;
+export function bundleArg(argv: readonly string[], parsed: ParsedArgv, subcommandFlags: Partial<Record<BundleSubcommand, FlagSyntax>>): string | undefined | null {
+  if (parsed.kind !== "command" || !readsBundle(parsed.subcommand)) return null;
+  const syntax = subcommandFlags[parsed.subcommand];
+  if (!syntax) throw new Refusal(`runsc's \`${parsed.subcommand}\` lists no flags (\`runsc help ${parsed.subcommand}\`), so its bundle cannot be known: refusing rather than guessing`);
+  const scan = scanFlags(argv, parsed.subcommandIndex + 1, syntax);
+  if ("invalid" in scan) throw new Refusal(`runsc ${parsed.subcommand}: ${scan.invalid}: refusing, as the bundle runsc would read cannot be known`);
+  return lastValue(scan.flags, "bundle");
 }

@@ -17,9 +17,8 @@ export const OVERLAY_ANNOTATIONS = ["dev.gvisor.flag.overlay2", "dev.gvisor.flag
 export interface Bundle {
   dir: string;
   file: string;
-  /** The file's text, decoded so that encoding it again gives back the very same bytes. */
-  text: string;
-  encoding: "utf8" | "latin1";
+  /** The file's bytes, which every edit keeps but for what it removes. */
+  raw: Buffer;
   spec: OciSpec;
 }
 
@@ -32,12 +31,10 @@ export function readBundle(bundleArg: string | undefined, cwd: string): Bundle {
   } catch (error) {
     throw new Refusal(`bundle ${dir} has no readable config.json: ${describe(error)}`);
   }
-  const text = raw.toString("utf8");
-  // Invalid UTF-8 would not survive a round trip; latin1 maps each byte to one character and back.
-  const encoding = Buffer.from(text, "utf8").equals(raw) ? "utf8" : "latin1";
   let spec: unknown;
   try {
-    spec = JSON.parse(text);
+    // As Go decodes it: each invalid byte is U+FFFD.
+    spec = JSON.parse(raw.toString("utf8"));
   } catch (error) {
     throw new Refusal(`${file} is not valid JSON: ${describe(error)}`);
   }
@@ -45,40 +42,55 @@ export function readBundle(bundleArg: string | undefined, cwd: string): Bundle {
     const error = validateOciSpec.errors?.[0];
     throw new Refusal(`${file}: ${error?.instancePath.slice(1).replaceAll("/", ".") || "the document"} ${error?.message}`);
   }
-  return { dir, file, text: raw.toString(encoding), encoding, spec: spec as OciSpec };
+  return { dir, file, raw, spec: spec as OciSpec };
 }
 
 /**
  * Removes every listed annotation, wherever Go's encoding/json would find it: runsc matches the
  * `annotations` field name case-insensitively and merges repeated objects, so each of them counts.
- * Pure: returns the new text and the keys removed, in file order.
+ * The file is read as one character per byte (latin1), so offsets are byte offsets and every byte
+ * not removed stays as it was, valid UTF-8 or not; names are decoded from their bytes as Go decodes
+ * them. Pure: returns the new bytes and the keys removed, in file order.
  */
-export function stripAnnotations(original: string, keys: readonly string[]): { text: string; removed: string[] } {
+export function stripAnnotations(raw: Buffer, keys: readonly string[]): { bytes: Buffer; removed: string[] } {
+  const original = raw.toString("latin1");
   // A key is only there if it is written out, or disguised with \u escapes (it has no other character
   // JSON can escape). Most bundles have neither, and are spared parsing the tree: milliseconds a call.
-  if (!original.includes("\\u") && !keys.some((key) => original.includes(key))) return { text: original, removed: [] };
+  if (!original.includes("\\u") && !keys.some((key) => original.includes(key))) return { bytes: raw, removed: [] };
   const removed: string[] = [];
   let text = original;
   for (;;) {
-    const target = findAnnotation(parseTree(text), keys);
-    if (!target) return { text, removed };
+    const target = findAnnotation(text, parseTree(text), keys);
+    if (!target) return { bytes: Buffer.from(text, "latin1"), removed };
     removed.push(target.key);
     const [start, end] = removalRange(target.object, target.index);
     text = text.slice(0, start) + text.slice(end);
   }
 }
 
-function findAnnotation(root: Node | undefined, keys: readonly string[]): { object: Node; index: number; key: string } | undefined {
+function findAnnotation(text: string, root: Node | undefined, keys: readonly string[]): { object: Node; index: number; key: string } | undefined {
   for (const field of root?.type === "object" ? (root.children ?? []) : []) {
     const [name, value] = field.children ?? [];
-    if (!name || value?.type !== "object" || goFold(name.value as string) !== "annotations") continue;
+    if (!name || value?.type !== "object" || goFold(goString(text, name)) !== "annotations") continue;
     const properties = value.children ?? [];
     for (let index = 0; index < properties.length; index++) {
-      const key = properties[index]!.children?.[0]?.value as string;
-      if (keys.includes(key)) return { object: value, index, key };
+      const keyNode = properties[index]!.children?.[0];
+      const key = keyNode && goString(text, keyNode);
+      if (key !== undefined && keys.includes(key)) return { object: value, index, key };
     }
   }
   return undefined;
+}
+
+/**
+ * A string literal's value as Go's decoder gives it, from its bytes (the latin1 text's characters):
+ * escapes decoded, raw bytes read as UTF-8 with each invalid one as U+FFFD.
+ */
+function goString(text: string, node: Node): string {
+  const literal = text.slice(node.offset + 1, node.offset + node.length - 1);
+  return literal.replace(/\\(u[0-9a-fA-F]{4}|.)|[^\\]+/gs, (part, escape?: string) =>
+    escape === undefined ? Buffer.from(part, "latin1").toString("utf8") : (JSON.parse(`"\\${escape}"`) as string),
+  );
 }
 
 /** The span to cut for one property: with the comma after it, or for the last one the comma before. */
@@ -98,7 +110,26 @@ function goFold(name: string): string {
   return name.replaceAll("\u017f", "s").replaceAll("\u212a", "k").toLowerCase();
 }
 
-/** Replaces config.json atomically, keeping its mode and owner. */
-export function rewriteBundle(bundle: Bundle, text: string): void {
-  replaceFile(bundle.file, Buffer.from(text, bundle.encoding));
+/**
+ * Replaces config.json atomically, keeping its mode and owner. Where it cannot (a read-only bundle,
+ * a full disk), the container must not start: runsc would read the annotations still there.
+ */
+export function rewriteBundle(edit: { bundle: Bundle; bytes: Buffer; removed: string[] }): void {
+  try {
+    replaceFile(edit.bundle.file, edit.bytes);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code && ERRNO_TEXT[code] ? `${ERRNO_TEXT[code]} (${code})` : describe(error);
+    throw new Refusal(`cannot remove ${[...new Set(edit.removed)].join(", ")} from ${edit.bundle.file}: ${reason}; the container was not started, as runsc would apply it`);
+  }
 }
+
+const ERRNO_TEXT: Record<string, string> = {
+  EROFS: "read-only file system",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+  EFBIG: "file too large",
+  EIO: "input/output error",
+};

@@ -3,6 +3,8 @@
  * outputs come in as text (see probe.ts for running the binary and caching the result).
  */
 
+import type { BundleSubcommand, FlagSyntax } from "./argv.js";
+
 /** The `--overlay2` grammar of one runsc build (see shared/docs/gvisor-overlay.md for the history). */
 export interface OverlayGrammar {
   /** `{root|all}:self` (release-20230214.0 and later). */
@@ -28,23 +30,31 @@ export interface Capabilities {
   overlay2: OverlayGrammar | null;
   /** runsc answers `features` itself (release-20260511.0 and later). */
   features: boolean;
+  /** The flags of the subcommands that read a bundle (`runsc help create|run|restore`), where it lists them. */
+  subcommands: Partial<Record<BundleSubcommand, { booleans: string[]; valued: string[] }>>;
 }
 
 /** Go's flag listing prints these for valued flags that do not name their value in back-quotes. */
 const GO_TYPE_NAMES = new Set(["value", "string", "int", "int64", "uint", "uint64", "float", "duration"]);
 
-export function parseCapabilities(outputs: { version: string; flags: string; help: string }): Capabilities {
+export interface ProbeOutputs {
+  version: string;
+  flags: string;
+  help: string;
+  /** `runsc help <subcommand>` for each subcommand that reads a bundle. */
+  subcommandHelp: Partial<Record<BundleSubcommand, string>>;
+}
+
+export function parseCapabilities(outputs: ProbeOutputs): Capabilities {
   const spec = /^spec: (\S+)/m.exec(outputs.version)?.[1];
   const listing = parseFlagListing(outputs.flags);
-  const booleans: string[] = [];
-  const valued: string[] = [];
-  const ambiguous: string[] = [];
-  for (const { name, typeWord, usage } of listing) {
-    if (typeWord === undefined) booleans.push(name);
-    else if (GO_TYPE_NAMES.has(typeWord)) valued.push(name);
-    // A back-quoted word in the usage replaces the type name, for booleans too (`-net-raw runsc exec`).
-    else if (/\(default (true|false)\)/.test(usage)) booleans.push(name);
-    else ambiguous.push(name);
+  const { booleans, valued, ambiguous } = classify(listing);
+  const subcommands: Capabilities["subcommands"] = {};
+  for (const [subcommand, help] of Object.entries(outputs.subcommandHelp) as [BundleSubcommand, string][]) {
+    const flags = classify(parseFlagListing(help));
+    // runsc cannot be asked which way an unclear subcommand flag goes without running the subcommand:
+    // a table with one is left out, and argv.ts refuses that subcommand's calls rather than guess.
+    if (flags.ambiguous.length === 0 && flags.booleans.length + flags.valued.length > 0) subcommands[subcommand] = { booleans: flags.booleans, valued: flags.valued };
   }
   const overlayEntry = listing.find((flag) => flag.name === "overlay2");
   return {
@@ -55,7 +65,21 @@ export function parseCapabilities(outputs: { version: string; flags: string; hel
     ambiguous,
     overlay2: overlayEntry ? overlayGrammar(overlayEntry.usage) : null,
     features: /^\s+features\s/m.test(outputs.help),
+    subcommands,
   };
+}
+
+/** Boolean or valued, as far as the listing says. */
+function classify(listing: ListedFlag[]): { booleans: string[]; valued: string[]; ambiguous: string[] } {
+  const out = { booleans: [] as string[], valued: [] as string[], ambiguous: [] as string[] };
+  for (const { name, typeWord, usage } of listing) {
+    if (typeWord === undefined) out.booleans.push(name);
+    else if (GO_TYPE_NAMES.has(typeWord)) out.valued.push(name);
+    // A back-quoted word in the usage replaces the type name, for booleans too (`-net-raw runsc exec`).
+    else if (/\(default (true|false)\)/.test(usage)) out.booleans.push(name);
+    else out.ambiguous.push(name);
+  }
+  return out;
 }
 
 interface ListedFlag {
@@ -89,6 +113,11 @@ function overlayGrammar(usage: string): OverlayGrammar {
 }
 
 /** The flag syntax argv.ts needs, once every flag is known to be boolean or valued. */
-export function flagSyntax(caps: Capabilities): { booleans: Set<string>; valued: Set<string> } {
+export function flagSyntax(caps: Pick<Capabilities, "booleans" | "valued">): FlagSyntax {
   return { booleans: new Set(caps.booleans), valued: new Set(caps.valued) };
+}
+
+/** The same for each subcommand that reads a bundle. */
+export function subcommandSyntax(caps: Capabilities): Partial<Record<BundleSubcommand, FlagSyntax>> {
+  return Object.fromEntries(Object.entries(caps.subcommands).map(([subcommand, flags]) => [subcommand, flagSyntax(flags)]));
 }

@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
     if (plan.kind === "exec") {
       notes.push(...plan.notes, { level: "debug", msg: `exec ${JSON.stringify(execArgv(plan, argv))}` });
       for (const dir of plan.dirs) makeDirs(dir, 0o700);
-      if (plan.bundleEdit) rewriteBundle(plan.bundleEdit.bundle, plan.bundleEdit.text);
+      if (plan.bundleEdit) rewriteBundle(plan.bundleEdit);
     }
     const cache = planCache(process.env);
     if (plan.kind === "exec" && cache) keepFastPathQuietly(`${cache}.sh`, seen);

@@ -5,7 +5,7 @@
  */
 import type { Config } from "../schema/config.schema.js";
 import { type ParsedArgv, bundleArg, parseArgv } from "./argv.js";
-import { type Capabilities, flagSyntax } from "./capabilities.js";
+import { type Capabilities, flagSyntax, subcommandSyntax } from "./capabilities.js";
 import { loadConfig } from "./config.js";
 import { type RunscSearch, searchRunsc } from "./locate.js";
 import { type Plan, makePlan } from "./plan.js";
@@ -30,7 +30,7 @@ export function planCall(argv: string[], env: NodeJS.ProcessEnv, cwd: string, se
   const runsc = (seen.runsc = search.runsc);
   const caps = (seen.caps = capabilitiesOf(runsc, config.cache.dir));
   const parsed = (seen.parsed = parseArgv(argv, flagSyntax(caps)));
-  const bundleDir = bundleArg(argv, parsed);
+  const bundleDir = bundleArg(argv, parsed, subcommandSyntax(caps));
   const bundle = (seen.bundle = bundleDir === null ? undefined : readBundle(bundleDir, cwd));
   return makePlan({ argc: argv.length, parsed, config, configFile, runsc, caps, bundle });
 }

@@ -26,7 +26,7 @@ export type Plan =
       /** Directories to create (0700) before runsc starts: a `dir=` filestore. */
       dirs: string[];
       /** config.json with the overlay annotations removed, to write before runsc reads it. */
-      bundleEdit: { bundle: Bundle; text: string } | undefined;
+      bundleEdit: { bundle: Bundle; bytes: Buffer; removed: string[] } | undefined;
       notes: Note[];
     }
   /** runsc-overlay answers the call itself: print this on stdout and exit 0. */
@@ -79,7 +79,7 @@ export function makePlan({ argc, parsed, config, configFile, runsc, caps, bundle
   }
   const global = globalPlan(config, configFile, caps, parsed.flags);
   const removed = new Set(parsed.flags.filter((flag) => OVERLAY_FLAGS.has(flag.name)).flatMap((flag) => [flag.index, flag.index + flag.words - 1]));
-  const edit = bundle && config.overlay.annotations === "enforce" ? stripAnnotations(bundle.text, OVERLAY_ANNOTATIONS) : undefined;
+  const edit = bundle && config.overlay.annotations === "enforce" ? stripAnnotations(bundle.raw, OVERLAY_ANNOTATIONS) : undefined;
   const stripped = edit !== undefined && edit.removed.length > 0;
   return {
     kind: "exec",
@@ -90,7 +90,7 @@ export function makePlan({ argc, parsed, config, configFile, runsc, caps, bundle
       ...callerWords(parsed.insertAt, argc),
     ],
     dirs: global.dirs,
-    bundleEdit: stripped ? { bundle: bundle!, text: edit.text } : undefined,
+    bundleEdit: stripped ? { bundle: bundle!, ...edit } : undefined,
     notes: [
       ...global.notes,
       ...(stripped ? [{ level: "warn" as const, msg: `removed ${edit.removed.join(", ")} from ${bundle!.file} (overlay.annotations = "enforce")` }] : []),

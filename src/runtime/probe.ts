@@ -5,12 +5,13 @@
  */
 import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { BUNDLE_SUBCOMMANDS } from "./argv.js";
 import { type Capabilities, parseCapabilities } from "./capabilities.js";
 import { makeDirs } from "./dirs.js";
 import { Refusal } from "./errors.js";
 
 /** Bump when Capabilities changes shape, so that old cache entries are ignored. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 export function capabilitiesOf(runsc: string, cacheDir: string): Capabilities {
   const st = statSync(runsc);
@@ -42,7 +43,8 @@ function probe(runsc: string): Capabilities {
   const flags = run(runsc, ["flags"]);
   const help = run(runsc, ["help"]);
   // Go's flag package prints `runsc flags` on stderr.
-  const caps = parseCapabilities({ version: version.stdout, flags: flags.stderr + flags.stdout, help: help.stdout });
+  const subcommandHelp = Object.fromEntries(BUNDLE_SUBCOMMANDS.map((subcommand) => [subcommand, run(runsc, ["help", subcommand]).stdout]));
+  const caps = parseCapabilities({ version: version.stdout, flags: flags.stderr + flags.stdout, help: help.stdout, subcommandHelp });
   if (caps.booleans.length + caps.valued.length + caps.ambiguous.length === 0) {
     throw new Refusal(`runsc at ${runsc} (${caps.version}) listed no flags on \`runsc flags\`: cannot parse its command line safely`);
   }

@@ -1,6 +1,7 @@
 /** Capabilities of the two Debian runsc builds, from their recorded outputs. */
 import { readFileSync } from "node:fs";
-import { type Capabilities, parseCapabilities } from "../../src/runtime/capabilities.js";
+import { BUNDLE_SUBCOMMANDS } from "../../src/runtime/argv.js";
+import { type Capabilities, type ProbeOutputs, parseCapabilities } from "../../src/runtime/capabilities.js";
 import { FIXTURES } from "./paths.js";
 
 export type RunscVersion = "20221219" | "20240729";
@@ -8,9 +9,10 @@ export type RunscVersion = "20221219" | "20240729";
 /** What `runsc -X help` answered on the real binaries for the flags their listings leave ambiguous. */
 const PROBED_BOOLEANS = new Set(["net-raw", "nvproxy-docker"]);
 
-export function fixtureOutputs(version: RunscVersion): { version: string; flags: string; help: string } {
+export function fixtureOutputs(version: RunscVersion): ProbeOutputs {
   const read = (name: string) => readFileSync(`${FIXTURES}/runsc/${version}/${name}`, "utf8");
-  return { version: read("version.txt"), flags: read("flags.txt"), help: read("help.txt") };
+  const subcommandHelp = Object.fromEntries(BUNDLE_SUBCOMMANDS.map((subcommand) => [subcommand, read(`help-${subcommand}.txt`)]));
+  return { version: read("version.txt"), flags: read("flags.txt"), help: read("help.txt"), subcommandHelp };
 }
 
 export function fixtureCapabilities(version: RunscVersion): Capabilities {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bundleArg, parseArgv, scanLogFlags } from "../../src/runtime/argv.js";
-import { flagSyntax } from "../../src/runtime/capabilities.js";
+import { flagSyntax, subcommandSyntax } from "../../src/runtime/capabilities.js";
 import { fixtureCapabilities } from "../helpers/capabilities.js";
 
 const syntax = flagSyntax(fixtureCapabilities("20240729"));
@@ -50,20 +50,34 @@ describe("scanLogFlags, before runsc's flags are known", () => {
   });
 });
 
-describe("bundleArg", () => {
+describe("bundleArg, as runsc's own flag table for the subcommand reads it", () => {
+  const subcommands = subcommandSyntax(fixtureCapabilities("20240729"));
   it.each([
     [["create", "--bundle", "/b", "c1"], "/b"],
     [["create", "--bundle=/b", "c1"], "/b"],
     [["--root", "/r", "run", "-bundle", "/b", "c1"], "/b"],
-    [["create", "-b", "rel", "c1"], "rel"],
-    [["create", "-b=/x", "--bundle", "/y", "c1"], "/y"],
+    [["create", "--bundle", "/x", "--bundle", "/y", "c1"], "/y"],
     [["restore", "--image-path", "/i", "-no-subreaper", "--bundle", "/b", "c1"], "/b"],
-    [["create", "--pid-file", "/p", "c1"], undefined],
+    [["create", "c1"], undefined],
     [["create", "--", "--bundle", "/b"], undefined],
+    // A valued flag takes the next word, whatever it looks like: runsc reads REAL, its pid file is named --bundle=DECOY.
+    [["--root", "R", "create", "--bundle", "REAL", "--pid-file", "--bundle=DECOY", "c1"], "REAL"],
+    [["create", "--bundle", "REAL", "--console-socket", "--bundle", "DECOY", "c1"], "REAL"],
+    [["run", "--bundle", "REAL", "--user-log", "-bundle=DECOY", "c1"], "REAL"],
+    // Parsing stops at the first word that is not a flag: the container ID.
+    [["create", "--bundle", "REAL", "c1", "--bundle", "DECOY"], "REAL"],
     [["start", "--bundle", "/b", "c1"], null],
     [["--bundle", "/b", "state", "c1"], null],
     [["--nope", "create", "--bundle", "/b"], null],
-  ])("%j", (argv, expected) => {
-    expect(bundleArg(argv, parseArgv(argv, syntax))).toBe(expected);
+  ])("%j reads %j", (argv, expected) => {
+    expect(bundleArg(argv, parseArgv(argv, syntax), subcommands)).toBe(expected);
+  });
+
+  it.each([
+    [["create", "-b", "/b", "c1"], { create: subcommands.create }, /runsc create: flag provided but not defined: -b: refusing, as the bundle runsc would read cannot be known/],
+    [["create", "--bundle"], { create: subcommands.create }, /flag needs an argument: --bundle/],
+    [["create", "--bundle", "/b", "c1"], {}, /runsc's `create` lists no flags \(`runsc help create`\), so its bundle cannot be known/],
+  ])("refuses %j", (argv, table, message) => {
+    expect(() => bundleArg(argv, parseArgv(argv, syntax), table)).toThrow(message);
   });
 });

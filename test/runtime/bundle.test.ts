@@ -4,7 +4,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OVERLAY_ANNOTATIONS, readBundle, rewriteBundle, stripAnnotations } from "../../src/runtime/bundle.js";
 
-const strip = (text: string) => stripAnnotations(text, OVERLAY_ANNOTATIONS);
+/** The strip of a file whose bytes are `text` in UTF-8, read back as UTF-8. */
+const strip = (text: string) => {
+  const { bytes, removed } = stripAnnotations(Buffer.from(text), OVERLAY_ANNOTATIONS);
+  return { text: bytes.toString(), removed };
+};
 
 describe("stripAnnotations", () => {
   it.each([
@@ -45,6 +49,12 @@ describe("stripAnnotations", () => {
       removed: ["dev.gvisor.flag.overlay2", "dev.gvisor.flag.overlay2", "dev.gvisor.flag.overlay2"],
     },
     {
+      name: "a field name folded by Go, written with an escape (annotation\\u017f)",
+      input: '{"annotation\\u017f":{"dev.gvisor.flag.overlay2":"b"}}',
+      output: '{"annotation\\u017f":{}}',
+      removed: ["dev.gvisor.flag.overlay2"],
+    },
+    {
       name: "nothing to remove: not even whitespace changes",
       input: '{ "annotations" : { "dev.gvisor.flag.debug" : "true" } ,"process":{"args":["sh"]}}',
       output: '{ "annotations" : { "dev.gvisor.flag.debug" : "true" } ,"process":{"args":["sh"]}}',
@@ -58,6 +68,14 @@ describe("stripAnnotations", () => {
     },
   ])("$name", ({ input, output, removed }) => {
     expect(strip(input)).toEqual({ text: output, removed });
+  });
+
+  it("finds annotationſ in a file that is not valid UTF-8, as Go does, and keeps every other byte", () => {
+    const head = Buffer.from('{"process":{"env":["A=');
+    const rest = Buffer.from('"]},"annotation\u017f":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}');
+    const { bytes, removed } = stripAnnotations(Buffer.concat([head, Buffer.from([0xff]), rest]), OVERLAY_ANNOTATIONS);
+    expect(removed).toEqual(["dev.gvisor.flag.overlay2"]);
+    expect(bytes.equals(Buffer.concat([head, Buffer.from([0xff]), Buffer.from('"]},"annotation\u017f":{"k":"v"}}')]))).toBe(true);
   });
 
   it("keeps 64-bit numbers and unknown fields exactly", () => {
@@ -79,8 +97,7 @@ describe("readBundle and rewriteBundle", () => {
     const dir = bundleWith(Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3]), tail]));
     chmodSync(join(dir, "config.json"), 0o640);
     const bundle = readBundle(dir, "/");
-    expect(bundle.encoding).toBe("latin1");
-    rewriteBundle(bundle, strip(bundle.text).text);
+    rewriteBundle({ bundle, ...stripAnnotations(bundle.raw, OVERLAY_ANNOTATIONS) });
     const expected = Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"]},"annotations":{"k":"v"}}')]);
     expect(readFileSync(join(dir, "config.json")).equals(expected)).toBe(true);
     expect(statSync(join(dir, "config.json")).mode & 0o777).toBe(0o640);

@@ -39,14 +39,32 @@ describe("parseCapabilities on real runsc outputs", () => {
       flags:
         "  -overlay2 value\n    \twrap mounts with overlayfs. medium can be 'memory', 'self' or 'dir=/abs/dir/path'. Optional ',size=N'. (default root:self)\n  -x\tone-letter boolean\n",
       help: "Subcommands:\n\tcreate           create a secure container\n\tfeatures         show the features\n",
+      subcommandHelp: {},
     });
     expect(caps.overlay2).toEqual({ self: true, dirPrefix: true, size: true, default: "root:self" });
     expect(caps.booleans).toEqual(["x"]);
     expect(caps.features).toBe(true);
   });
 
+  it.each(["20221219", "20240729"] as const)("%s: reads the flags of create, run and restore", (version) => {
+    const { subcommands } = parseCapabilities(fixtureOutputs(version));
+    expect(subcommands.create).toEqual({ booleans: [], valued: ["bundle", "console-socket", "pid-file", "user-log"] });
+    expect(subcommands.run?.booleans).toEqual(["detach"]);
+    expect(subcommands.restore?.valued).toContain("image-path");
+  });
+
+  it("leaves out a subcommand whose listing has a flag it cannot classify", () => {
+    const caps = parseCapabilities({
+      version: "runsc version release-20260817.0\n",
+      flags: "  -root string\n    \troot dir\n",
+      help: "",
+      subcommandHelp: { create: "  -bundle string\n    \tbundle\n  -odd `runsc create`\n    \tsomething\n", run: "  -bundle string\n    \tbundle\n" },
+    });
+    expect(caps.subcommands).toEqual({ run: { booleans: [], valued: ["bundle"] } });
+  });
+
   it("has no overlay grammar for a runsc without --overlay2", () => {
-    const caps = parseCapabilities({ version: "runsc version release-20220101.0\n", flags: "  -root string\n    \troot dir\n", help: "" });
+    const caps = parseCapabilities({ version: "runsc version release-20220101.0\n", flags: "  -root string\n    \troot dir\n", help: "", subcommandHelp: {} });
     expect(caps.overlay2).toBeNull();
   });
 });

@@ -37,12 +37,12 @@ describe("the runsc command line planned for each call", () => {
 describe("the plan's side effects, as data", () => {
   const caps = fixtureCapabilities("20240729");
   const argv = ["create", "--bundle", "/b", "c1"];
-  const bundle: Bundle = { dir: "/b", file: "/b/config.json", encoding: "utf8", spec: {}, text: '{"annotations":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}' };
+  const bundle: Bundle = { dir: "/b", file: "/b/config.json", spec: {}, raw: Buffer.from('{"annotations":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}') };
   const plan = (config: string) => makePlan(planInput(argv, caps, config, bundle));
 
   it("strips overlay annotations from the bundle under enforce, and says so", () => {
     expect(plan("")).toMatchObject({
-      bundleEdit: { bundle, text: '{"annotations":{"k":"v"}}' },
+      bundleEdit: { bundle, bytes: Buffer.from('{"annotations":{"k":"v"}}'), removed: ["dev.gvisor.flag.overlay2"] },
       notes: [{ level: "warn", msg: 'removed dev.gvisor.flag.overlay2 from /b/config.json (overlay.annotations = "enforce")' }],
     });
   });

@@ -2,7 +2,7 @@
  * runsc-overlay in front of the real runsc from Debian 13 (0.0~20240729: `self`) and Debian 12
  * (0.0~20221219: no `self`, so the fallback), running a busybox bundle, compared with runsc alone.
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -122,6 +122,54 @@ describe("annotations on real runsc 20240729", () => {
     expect(readFileSync(join(dir, "out.stdout"), "utf8")).toBe("none / overlay rw 0 0\n");
     expect(JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")).annotations).toEqual({ "io.example/keep": "yes" });
     expect(readFileSync(join(dir, "own.log"), "utf8")).toMatch(/"level":40.*removed dev\.gvisor\.flag\.overlay2 from .*config\.json/);
+  });
+
+  /** A runsc that would obey the annotation, as every runsc from release-20250106 does without the flag. */
+  const obeying = (dir: string) => writeConfig(dir, runsc, { flags: ["--network=none", "--allow-flag-override"] });
+
+  it("checks the bundle runsc reads when a valued flag swallows a decoy --bundle", async () => {
+    const dir = workdir("annotations-decoy");
+    const real = busyboxBundle(join(dir, "real"), ["sh", "-c", ":"], annotated);
+    const decoy = busyboxBundle(join(dir, "decoy"), ["sh", "-c", ":"]);
+    const decoyBytes = readFileSync(join(decoy, "config.json"));
+    // runsc takes --bundle=decoy/bundle as the name of its pid file (in ./--bundle=decoy), and reads REAL.
+    mkdirSync(join(dir, "--bundle=decoy"));
+    const result = await runRuntime(["--root", join(dir, "state"), "run", "--bundle", real, "--pid-file", "--bundle=decoy/bundle", "decoy"], obeying(dir), { cwd: dir, stdout: "ignore" });
+    expect(result.exitCode).toBe(0);
+    expect(existsSync(join(dir, "--bundle=decoy/bundle"))).toBe(true);
+    expect(JSON.parse(readFileSync(join(real, "config.json"), "utf8")).annotations).toEqual({ "io.example/keep": "yes" });
+    expect(readFileSync(join(decoy, "config.json")).equals(decoyBytes)).toBe(true);
+  });
+
+  it("removes an annotation under a field name Go folds (annotationſ) from a config.json that is not valid UTF-8", async () => {
+    const dir = workdir("annotations-fold");
+    const bundle = busyboxBundle(dir, ["sh", "-c", ":"], annotated);
+    const file = join(bundle, "config.json");
+    const text = readFileSync(file, "utf8").replace('"annotations"', '"annotation\u017f"').replace('"runsc-overlay-test"', '"runsc-overlay-test-@"');
+    const [before, after] = text.split("@") as [string, string];
+    writeFileSync(file, Buffer.concat([Buffer.from(before), Buffer.from([0xff]), Buffer.from(after)]));
+    const result = await runRuntime(["--root", join(dir, "state"), "run", "--bundle", bundle, "folded"], obeying(dir), { stdout: "ignore" });
+    expect(result.exitCode).toBe(0);
+    const written = readFileSync(file);
+    expect(written.includes("dev.gvisor.flag.overlay2")).toBe(false);
+    expect(written.equals(Buffer.concat([Buffer.from(before), Buffer.from([0xff]), Buffer.from(after.replace(/"dev\.gvisor\.flag\.overlay2": "root:memory",\s*/, ""))]))).toBe(true);
+  });
+
+  it("refuses, saying why, where the annotation cannot be removed from a read-only bundle", async () => {
+    const dir = workdir("annotations-ro");
+    const bundle = busyboxBundle(dir, ["sh", "-c", ":"], annotated);
+    await execa("mount", ["--bind", bundle, bundle]);
+    try {
+      await execa("mount", ["-o", "remount,bind,ro", bundle]);
+      const result = await runRuntime(["--root", join(dir, "state"), "--log", join(dir, "log.json"), "run", "--bundle", bundle, "ro"], obeying(dir), { stdout: "ignore" });
+      expect(result.exitCode).toBe(1);
+      const message = `cannot remove dev.gvisor.flag.overlay2 from ${bundle}/config.json: read-only file system (EROFS); the container was not started`;
+      expect(result.stderr).toContain(message);
+      expect(readFileSync(join(dir, "log.json"), "utf8")).toContain(message);
+      expect(existsSync(join(dir, "state"))).toBe(false);
+    } finally {
+      await execa("umount", [bundle]);
+    }
   });
 
   it("leaves the bundle alone with annotations = \"allow\"", async () => {
