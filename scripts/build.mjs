@@ -1,7 +1,8 @@
 // Builds what the per-call path runs: ajv validators compiled ahead of time (so no schema is compiled
 // on a call) and one esbuild bundle (so no module graph is resolved on a call); and, apart from it,
 // the bundle of the management CLI, whose commander and execa the per-call path never loads.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,7 +26,16 @@ writeFileSync(
 );
 
 mkdirSync(join(root, "dist"), { recursive: true });
+// The planner's identity (src/runtime/planner.ts): a hash of everything a plan is made from, the same in
+// both bundles and in the launcher (install-runtime reads dist/planner-id).
+const hash = createHash("sha256");
+for (const file of ["package-lock.json", ...readdirSync(join(root, "src"), { recursive: true, encoding: "utf8" }).map((name) => `src/${name}`).sort()]) {
+  if (/\.(ts|mjs|json)$/.test(file)) hash.update(`${file}\0`).update(readFileSync(join(root, file)));
+}
+const plannerId = hash.digest("hex").slice(0, 16);
+writeFileSync(join(root, "dist/planner-id"), `${plannerId}\n`);
 const common = {
+  define: { PLANNER_ID: JSON.stringify(plannerId) },
   bundle: true,
   platform: "node",
   target: "node22",

@@ -12,7 +12,7 @@ export function explain(argv: string[], env: NodeJS.ProcessEnv, cwd: string): { 
   const lines: string[] = [];
   let refused = false;
   try {
-    const plan = planCall(argv, env, cwd, seen);
+    const plan = planCall(argv, env, () => cwd, seen);
     lines.push(...context(seen));
     if (plan.kind === "print") {
       lines.push(`answers itself, without runsc: prints\n${plan.text}`);

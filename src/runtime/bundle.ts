@@ -4,7 +4,7 @@
  * objects and writing it back would round 64-bit numbers and drop what we do not model.
  */
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, normalize, resolve } from "node:path";
 import { type Node, parseTree } from "jsonc-parser";
 import type { OciSpec } from "../schema/oci.schema.js";
 import { validateOciSpec } from "../schema/validators.generated.mjs";
@@ -22,8 +22,9 @@ export interface Bundle {
   spec: OciSpec;
 }
 
-export function readBundle(bundleArg: string | undefined, cwd: string): Bundle {
-  const dir = resolve(cwd, bundleArg ?? ".");
+/** `cwd` is asked only for a relative bundle path: a shim's working directory may have been deleted. */
+export function readBundle(bundleArg: string | undefined, cwd: () => string): Bundle {
+  const dir = bundleArg !== undefined && isAbsolute(bundleArg) ? normalize(bundleArg) : resolve(cwd(), bundleArg ?? ".");
   const file = join(dir, "config.json");
   let raw: Buffer;
   try {

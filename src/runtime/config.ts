@@ -9,8 +9,9 @@ import type { Config } from "../schema/config.schema.js";
 import { validateConfig } from "../schema/validators.generated.mjs";
 import { Refusal, describe } from "./errors.js";
 import { parseOverlay2 } from "./overlay.js";
-import { writeCache } from "./cache-file.js";
+import { readCache, writeCache } from "./cache-file.js";
 import { currentIdentity, settledIdentity } from "./identity.js";
+import { PLANNER } from "./planner.js";
 
 export const DEFAULT_CONFIG_FILE = "/etc/runsc-overlay/config.toml";
 
@@ -26,25 +27,26 @@ export function configFile(env: NodeJS.ProcessEnv): { file: string; explicit: bo
 }
 
 /**
- * The config, from `cache` (a JSON copy made by an earlier call) while the file's identity is unchanged:
- * parsing and validating TOML on every call costs milliseconds. Without `cache`, read every time.
+ * The config, from `cache` (a JSON copy made by an earlier call of this planner) while the file's
+ * identity is unchanged: parsing and validating TOML on every call costs milliseconds. Without
+ * `cache`, read every time.
  */
-export function loadConfig(env: NodeJS.ProcessEnv, cache?: string): LoadedConfig {
+export function loadConfig(env: NodeJS.ProcessEnv, cache?: { root: string; file: string }): LoadedConfig {
   const { file } = configFile(env);
   const now = currentIdentity(file);
   // No copy of a file that is not there: one named by RUNSC_OVERLAY_CONFIG must be refused each time.
   if (cache === undefined || now === "absent") return readConfig(env);
   try {
-    const cached = JSON.parse(readFileSync(cache, "utf8")) as { file: string; identity: string; config: Config };
-    if (cached.file === file && cached.identity === now) return { file, config: cached.config };
+    const cached = JSON.parse(readCache(cache.file, cache.root) ?? "null") as { planner: string; file: string; identity: string; config: Config } | null;
+    if (cached?.planner === PLANNER && cached.file === file && cached.identity === now) return { file, config: cached.config };
   } catch {
-    // No copy yet, or one that cannot be read: read the file.
+    // A copy that cannot be read: read the file.
   }
   const loaded = readConfig(env);
   const settled = settledIdentity(file);
   if (settled !== undefined && settled !== "absent") {
     try {
-      writeCache(cache, JSON.stringify({ file, identity: settled, config: loaded.config }));
+      writeCache(cache.file, JSON.stringify({ planner: PLANNER, file, identity: settled, config: loaded.config }), cache.root);
     } catch {
       // A cache that cannot be written only costs time.
     }

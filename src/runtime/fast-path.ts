@@ -11,17 +11,22 @@
  * it return to the launcher, which runs Node. test/runtime/fast-path.test.ts runs every command line
  * of the plan table through both paths.
  */
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { BUNDLE_SUBCOMMANDS, type FlagSyntax } from "./argv.js";
 import { flagSyntax } from "./capabilities.js";
 import type { Seen } from "./pipeline.js";
 import { due } from "./report.js";
-import { writeCache } from "./cache-file.js";
+import { readCache, writeCache } from "./cache-file.js";
+import { PLANNER } from "./planner.js";
 import { STAT_FORMAT, settledIdentity } from "./identity.js";
 import { type GlobalPlan, JUDGED_FLAGS, globalPlan } from "./plan.js";
 import { quote } from "./shell.js";
 
 export interface FastPathInput {
+  /** The planner that made it (planner.ts): the launcher runs the fragment only if it is its own. */
+  planner: string;
+  /** The config file the plan was made from (present, or the absent default). */
+  configFile: string;
   /** The files the plan was made from, with their identity (identity.ts). */
   identities: { file: string; identity: string }[];
   /** Files that must still not exist: the config file, where absent, and runsc candidates passed over. */
@@ -39,12 +44,11 @@ export interface FastPathInput {
 }
 
 export function fastPathFragment(input: FastPathInput): string {
-  const { identities, absent, path, stat, runsc, syntax, global, nodeSubcommands, nodeFlags } = input;
+  const { planner, identities, absent, path, stat, runsc, syntax, global, nodeSubcommands, nodeFlags } = input;
   const spellings = (names: Iterable<string>, suffix = "") => [...names].flatMap((name) => [`--${name}`, `-${name}`]).map((word) => casePattern(word) + suffix).join("|");
   const valued = [...syntax.valued].filter((name) => !nodeFlags.includes(name));
   const booleans = [...syntax.booleans].filter((name) => !nodeFlags.includes(name));
-  const lines = [
-    "# runsc-overlay fast path, written by the runtime (src/runtime/fast-path.ts); sourced by the launcher.",
+  const body = [
     // Go's flag rules, as in argv.ts: flags until the first word that is not one, or after `--`.
     "at=0 value= dashdash= sub=",
     "for word do",
@@ -66,6 +70,8 @@ export function fastPathFragment(input: FastPathInput): string {
     // Checked last, so that a call left to Node does not pay for the stat.
     ...(path === undefined ? [] : [`[ "$PATH" = ${quote(path)} ] || return 0`]),
     ...absent.map((file) => `[ ! -e ${quote(file)} ] || return 0`),
+    // Node refuses a config that RUNSC_OVERLAY_CONFIG names and that is not there; only the default may be absent.
+    ...(absent.includes(input.configFile) ? ['[ -z "${RUNSC_OVERLAY_CONFIG:-}" ] || return 0'] : []),
     `[ "$(${quote(stat)} -L -c '${STAT_FORMAT}' -- ${identities.map((id) => quote(id.file)).join(" ")} 2>/dev/null)" = ${quote(identities.map((id) => id.identity).join("\n"))} ] || return 0`,
     ...global.dirs.map((dir) => `[ -d ${quote(dir)} ] || return 0`),
     "n=0 total=$#",
@@ -76,9 +82,17 @@ export function fastPathFragment(input: FastPathInput): string {
     "done",
     'shift "$total"',
     `exec ${quote(runsc)} "$@"`,
-    "",
   ];
-  return lines.join("\n");
+  // A function, then the end marker: a fragment cut short is a syntax error (which the launcher's
+  // `command .` survives) or lacks the marker, and either way is never run.
+  return [
+    "# runsc-overlay fast path, written by the runtime (src/runtime/fast-path.ts); sourced by the launcher.",
+    "rso_fast() {",
+    ...body.map((line) => `  ${line}`),
+    "}",
+    `rso_end=${planner}`,
+    "",
+  ].join("\n");
 }
 
 /** A word as a literal `case` pattern: quoted unless it has nothing special there. */
@@ -96,7 +110,7 @@ const STAT = ["/usr/bin/stat", "/bin/stat"];
  * or where the plan refuses every call. The fragment's first line names its inputs, so that a call
  * whose inputs are unchanged spends one read, not the making of a fragment.
  */
-export function refreshFastPath(fragment: string, seen: Seen): void {
+export function refreshFastPath(fragment: { root: string; file: string }, seen: Seen): void {
   const { config, configFile, search, caps } = seen;
   const stat = STAT.find((candidate) => statSync(candidate, { throwIfNoEntry: false }));
   if (!config || !configFile || !search || !caps || search.unusable || stat === undefined) return;
@@ -106,8 +120,9 @@ export function refreshFastPath(fragment: string, seen: Seen): void {
   const identities = files.map((file) => ({ file, identity: file === configFile ? configIdentity : settledIdentity(file) }));
   if (identities.some((id) => id.identity === undefined || id.identity === "absent")) return;
   const absent = [...(configIdentity === "absent" ? [configFile] : []), ...search.passed.filter((passed) => !passed.launcher).map((passed) => passed.candidate)];
-  const inputs = `# inputs: ${JSON.stringify({ version: 1, identities, absent, path: search.path })}\n`;
-  if (firstLine(fragment) === inputs) return;
+  const inputs = `# inputs: ${JSON.stringify({ planner: PLANNER, identities, absent, path: search.path })}\n`;
+  const existing = readCache(fragment.file, fragment.root);
+  if (existing?.startsWith(inputs) && existing.endsWith(`\nrso_end=${PLANNER}\n`)) return;
   let global: GlobalPlan;
   try {
     global = globalPlan(config, configFile, caps, []);
@@ -117,6 +132,8 @@ export function refreshFastPath(fragment: string, seen: Seen): void {
   const debugNote = { level: "debug" as const, msg: "" };
   if (due([...global.notes, debugNote], config.log.file, config.log.level).length > 0) return;
   const text = fastPathFragment({
+    planner: PLANNER,
+    configFile,
     identities: identities as { file: string; identity: string }[],
     absent,
     path: search.path,
@@ -127,14 +144,5 @@ export function refreshFastPath(fragment: string, seen: Seen): void {
     nodeSubcommands: [...BUNDLE_SUBCOMMANDS, "features"],
     nodeFlags: JUDGED_FLAGS,
   });
-  writeCache(fragment, inputs + text);
-}
-
-function firstLine(file: string): string | undefined {
-  try {
-    const text = readFileSync(file, "latin1");
-    return text.slice(0, text.indexOf("\n") + 1);
-  } catch {
-    return undefined;
-  }
+  writeCache(fragment.file, inputs + text, fragment.root);
 }

@@ -27,7 +27,7 @@ export interface RunscSearch {
 
 export function searchRunsc(configured: string, configFile: string, env: NodeJS.ProcessEnv, standardDirs = STANDARD_DIRS): RunscSearch {
   if (configured !== "") {
-    const problem = unusable(configured);
+    const problem = unusable(configured) ?? (isLauncher(configured) ? "is runsc-overlay's own launcher, which would call itself: set it to gVisor's runsc" : undefined);
     if (problem) throw new Refusal(`runsc.path = "${configured}" in ${configFile}: ${problem}`);
     return { runsc: configured, path: undefined, passed: [], unusable: false };
   }

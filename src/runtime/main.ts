@@ -23,14 +23,14 @@ async function main(argv: string[]): Promise<number> {
   const notes: Note[] = [];
   const ownLog = () => seen.config?.log ?? { file: "", level: "error" as const };
   try {
-    const plan = planCall(argv, process.env, process.cwd(), seen);
+    const plan = planCall(argv, process.env, () => process.cwd(), seen);
     if (plan.kind === "exec") {
       notes.push(...plan.notes, { level: "debug", msg: `exec ${JSON.stringify(execArgv(plan, argv))}` });
       for (const dir of plan.dirs) makeDirs(dir, 0o700);
       if (plan.bundleEdit) rewriteBundle(plan.bundleEdit);
     }
-    const cache = planCache(process.env);
-    if (plan.kind === "exec" && cache) keepFastPathQuietly(`${cache}.sh`, seen);
+    const cache = seen.configFile === undefined ? undefined : planCache(process.env, seen.configFile);
+    if (plan.kind === "exec" && cache) keepFastPathQuietly({ root: cache.root, file: `${cache.prefix}.sh` }, seen);
     writeSync(1, toShell(plan));
     await logNotes(notes, ownLog().file, ownLog().level, { argv });
     return 0;
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** The fast path only saves time: a cache that cannot be written never fails a call. */
-function keepFastPathQuietly(fragment: string, seen: Seen): void {
+function keepFastPathQuietly(fragment: { root: string; file: string }, seen: Seen): void {
   try {
     refreshFastPath(fragment, seen);
   } catch {

@@ -6,7 +6,8 @@
 import type { Config } from "../schema/config.schema.js";
 import { type ParsedArgv, bundleArg, parseArgv } from "./argv.js";
 import { type Capabilities, flagSyntax, subcommandSyntax } from "./capabilities.js";
-import { loadConfig } from "./config.js";
+import { isAbsolute, normalize } from "node:path";
+import { configFile as configFileOf, loadConfig } from "./config.js";
 import { type RunscSearch, searchRunsc } from "./locate.js";
 import { type Plan, makePlan } from "./plan.js";
 import { type Bundle, readBundle } from "./bundle.js";
@@ -22,9 +23,9 @@ export interface Seen {
   bundle?: Bundle;
 }
 
-export function planCall(argv: string[], env: NodeJS.ProcessEnv, cwd: string, seen: Seen = {}): Plan {
-  const cache = planCache(env);
-  const { file: configFile, config } = loadConfig(env, cache && `${cache}.json`);
+export function planCall(argv: string[], env: NodeJS.ProcessEnv, cwd: () => string, seen: Seen = {}): Plan {
+  const cache = planCache(env, configFileOf(env).file);
+  const { file: configFile, config } = loadConfig(env, cache && { root: cache.root, file: `${cache.prefix}.json` });
   Object.assign(seen, { configFile, config });
   const search = (seen.search = searchRunsc(config.runsc.path, configFile, env));
   const runsc = (seen.runsc = search.runsc);
@@ -36,11 +37,15 @@ export function planCall(argv: string[], env: NodeJS.ProcessEnv, cwd: string, se
 }
 
 /**
- * Where the launcher keeps what it caches for this config (`<prefix>.sh`, the fast-path fragment;
- * `<prefix>.json`, the parsed config), or undefined where it keeps nothing.
+ * Where the launcher keeps what it caches for this config, under the cache directory it names
+ * (RUNSC_OVERLAY_CACHE): `<prefix>.sh`, the fast-path fragment; `<prefix>.json`, the parsed config.
+ * Nothing for a config path that is not absolute and normalized, as in the launcher: a `..` would
+ * lead out of the cache directory.
  */
-export function planCache(env: NodeJS.ProcessEnv): string | undefined {
-  return env.RUNSC_OVERLAY_PLAN_CACHE || undefined;
+export function planCache(env: NodeJS.ProcessEnv, configFile: string): { root: string; prefix: string } | undefined {
+  const root = env.RUNSC_OVERLAY_CACHE;
+  if (!root || !isAbsolute(configFile) || normalize(configFile) !== configFile) return undefined;
+  return { root: `${root}/plans`, prefix: `${root}/plans${configFile}` };
 }
 
 /** The command line a plan execs, with the caller's words filled in. */

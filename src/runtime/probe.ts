@@ -3,32 +3,30 @@
  * binary's identity (path, inode, size, mtime), so a steady-state call starts no extra process and a
  * replaced or upgraded binary is probed again.
  */
-import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { BUNDLE_SUBCOMMANDS } from "./argv.js";
 import { type Capabilities, parseCapabilities } from "./capabilities.js";
-import { makeDirs } from "./dirs.js";
+import { readCache, writeCache } from "./cache-file.js";
 import { Refusal } from "./errors.js";
+import { PLANNER } from "./planner.js";
 
 /** Bump when Capabilities changes shape, so that old cache entries are ignored. */
 const CACHE_FORMAT = 2;
 
 export function capabilitiesOf(runsc: string, cacheDir: string): Capabilities {
   const st = statSync(runsc);
-  const identity = `${runsc}\0${st.size}\0${st.mtimeMs}`;
+  const identity = `${PLANNER}\0${runsc}\0${st.size}\0${st.mtimeMs}`;
   const file = join(cacheDir, `capabilities-v${CACHE_FORMAT}-${st.dev}-${st.ino}.json`);
   try {
-    const cached = JSON.parse(readFileSync(file, "utf8")) as { identity: string; caps: Capabilities };
-    if (cached.identity === identity) return cached.caps;
+    const cached = JSON.parse(readCache(file, cacheDir) ?? "null") as { identity: string; caps: Capabilities } | null;
+    if (cached?.identity === identity) return cached.caps;
   } catch {
-    // Not cached yet, or unreadable: probe.
+    // Unreadable: probe.
   }
   const caps = probe(runsc);
   try {
-    makeDirs(cacheDir, 0o755);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ identity, caps }));
-    renameSync(tmp, file);
+    writeCache(file, JSON.stringify({ identity, caps }), cacheDir);
   } catch {
     // A cache that cannot be written costs a probe per call, never a failed call.
   }
@@ -57,7 +55,10 @@ function probe(runsc: string): Capabilities {
 function run(file: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
   // Loaded here, not imported: a steady-state call never probes, and child_process costs milliseconds.
   const { spawnSync } = process.getBuiltinModule("node:child_process");
-  const result = spawnSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10_000 });
+  // RUNSC_OVERLAY_PROBE: a launcher reached from here refuses at once (bin/runsc-overlay), so a
+  // runsc.path that leads back to runsc-overlay cannot start probes of probes.
+  const result = spawnSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10_000, env: { ...process.env, RUNSC_OVERLAY_PROBE: "1" } });
   if (result.error) throw new Refusal(`cannot run runsc at ${file}: ${result.error.message}`);
+  if (result.status === 125 && result.stderr.includes("leads back to runsc-overlay")) throw new Refusal(`runsc at ${file} leads back to runsc-overlay itself: set runsc.path to gVisor's runsc`);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -168,7 +168,7 @@ describe("install containerd", () => {
   it.each([
     ["invalid TOML", "version = 2\n[plugins\n", WITH_CONTAINERD, /config\.toml is not valid TOML .+nothing was changed/],
     ["a version 1 file", "[plugins.cri]\n", WITH_CONTAINERD, /has no version line, so containerd reads it as version 1/],
-    ["a version 3 file that containerd 1.6 cannot read", V3, WITH_CONTAINERD, /does not show runtime runsc-overlay as written .+nothing was changed/],
+    ["a version 3 file that containerd 1.6 cannot read", V3, WITH_CONTAINERD, /does not show runtime runsc-overlay as written: .+nothing was changed/],
     ["no gVisor shim where containerd looks", V2, WITHOUT_SHIM, /would not find gVisor's shim containerd-shim-runsc-v1 .+a pod's second container never starts/],
     ["no containerd", V2, { ...NO_ENGINE, PATH: `${SHIM_DIR}:/usr/bin:/bin` }, /containerd is not on PATH/],
     // containerd 1.x replaces the main file's CRI section with an imported one's: the dump shows what would be lost.

@@ -96,7 +96,7 @@ describe("readBundle and rewriteBundle", () => {
     const tail = Buffer.from('"]},"annotations":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}');
     const dir = bundleWith(Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3]), tail]));
     chmodSync(join(dir, "config.json"), 0o640);
-    const bundle = readBundle(dir, "/");
+    const bundle = readBundle(dir, () => "/");
     rewriteBundle({ bundle, ...stripAnnotations(bundle.raw, OVERLAY_ANNOTATIONS) });
     const expected = Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"]},"annotations":{"k":"v"}}')]);
     expect(readFileSync(join(dir, "config.json")).equals(expected)).toBe(true);
@@ -105,7 +105,7 @@ describe("readBundle and rewriteBundle", () => {
 
   it("resolves a relative --bundle against the working directory", () => {
     const dir = bundleWith('{"ociVersion":"1.0.2"}');
-    expect(readBundle(".", dir).file).toBe(join(dir, "config.json"));
+    expect(readBundle(".", () => dir).file).toBe(join(dir, "config.json"));
   });
 
   it.each([
@@ -115,6 +115,6 @@ describe("readBundle and rewriteBundle", () => {
     ["a root that is not an object", '{"root":"rootfs"}', /config\.json: root must be object/],
   ])("refuses %s", (_name, content, message) => {
     const dir = content === null ? mkdtempSync(join(tmpdir(), "rso-bundle-")) : bundleWith(content);
-    expect(() => readBundle(dir, "/")).toThrow(message);
+    expect(() => readBundle(dir, () => "/")).toThrow(message);
   });
 });

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadConfig, parseConfig } from "../../src/runtime/config.js";
+import { PLANNER } from "../../src/runtime/planner.js";
 
 const F = "/etc/runsc-overlay/config.toml";
 
@@ -64,32 +65,55 @@ describe("loadConfig with the launcher's cache", () => {
   const later = () => vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 3_600_000 });
   afterEach(() => vi.useRealTimers());
 
+  const slot = (name: string) => ({ root: dir, file: join(dir, `plans/${name}.json`) });
+
   it("reads a settled file once, then its copy, until the file changes", () => {
     const file = join(dir, "settled.toml");
-    const cache = join(dir, "plans/settled.json");
+    const cache = slot("settled");
     writeFileSync(file, '[overlay]\noverlay2 = "root:memory"\n');
     later();
     expect(loadConfig({ RUNSC_OVERLAY_CONFIG: file }, cache).config.overlay.overlay2).toBe("root:memory");
-    const copy = JSON.parse(readFileSync(cache, "utf8"));
-    expect(statSync(cache).mode & 0o777).toBe(0o600);
-    // What the next call reads is the copy: change it behind the file's back.
-    writeFileSync(cache, JSON.stringify({ ...copy, config: { ...copy.config, overlay: { ...copy.config.overlay, overlay2: "all:memory" } } }));
+    const copy = JSON.parse(readFileSync(cache.file, "utf8"));
+    expect(copy.planner).toBe(PLANNER);
+    expect(statSync(cache.file).mode & 0o777).toBe(0o600);
+    // What the next call reads is the copy: mark it to tell.
+    const marked = JSON.stringify({ ...copy, config: { ...copy.config, overlay: { ...copy.config.overlay, overlay2: "all:memory" } } });
+    writeFileSync(cache.file, marked);
     expect(loadConfig({ RUNSC_OVERLAY_CONFIG: file }, cache).config.overlay.overlay2).toBe("all:memory");
     writeFileSync(file, '[overlay]\noverlay2 = "root:self"\n');
+    expect(loadConfig({ RUNSC_OVERLAY_CONFIG: file }, cache).config.overlay.overlay2).toBe("root:self");
+  });
+
+  it.each([
+    ["writable by others", (file: string) => chmodSync(file, 0o666)],
+    ["owned by another user", (file: string) => chownSync(file, 65534, 65534)],
+    ["a link", (file: string) => { renameSync(file, `${file}.real`); symlinkSync(`${file}.real`, file); }],
+    ["made by another planner", (file: string) => writeFileSync(file, readFileSync(file, "utf8").replace(PLANNER, "0000000000000000"))],
+    ["in a directory writable by others", (file: string) => chmodSync(dirname(file), 0o777)],
+  ])("ignores a copy %s", (name, tamper) => {
+    const file = join(dir, `${name.replaceAll(" ", "-")}.toml`);
+    const cache = { root: join(dir, name.replaceAll(" ", "-")), file: join(dir, name.replaceAll(" ", "-"), "plans/c.json") };
+    writeFileSync(file, '[overlay]\noverlay2 = "root:self"\n');
+    later();
+    loadConfig({ RUNSC_OVERLAY_CONFIG: file }, cache);
+    const copy = JSON.parse(readFileSync(cache.file, "utf8"));
+    writeFileSync(cache.file, JSON.stringify({ ...copy, config: { ...copy.config, overlay: { ...copy.config.overlay, overlay2: "root:memory" } } }));
+    tamper(cache.file);
     expect(loadConfig({ RUNSC_OVERLAY_CONFIG: file }, cache).config.overlay.overlay2).toBe("root:self");
   });
 
   it("keeps no copy of a file changed in the last 2 s, whose timestamp could come round again", () => {
     const file = join(dir, "racy.toml");
     writeFileSync(file, "");
-    loadConfig({ RUNSC_OVERLAY_CONFIG: file }, join(dir, "plans/racy.json"));
-    expect(existsSync(join(dir, "plans/racy.json"))).toBe(false);
+    loadConfig({ RUNSC_OVERLAY_CONFIG: file }, slot("racy"));
+    expect(existsSync(slot("racy").file)).toBe(false);
   });
 
   it("still refuses a named file that does not exist", () => {
     const file = join(dir, "gone.toml");
-    const cache = join(dir, "plans/gone.json");
-    writeFileSync(cache, JSON.stringify({ file, identity: "absent", config: parseConfig("", file) }));
+    const cache = slot("gone");
+    mkdirSync(dirname(cache.file), { recursive: true });
+    writeFileSync(cache.file, JSON.stringify({ planner: PLANNER, file, identity: "absent", config: parseConfig("", file) }));
     expect(() => loadConfig({ RUNSC_OVERLAY_CONFIG: file }, cache)).toThrow(/cannot read config .*gone\.toml/);
   });
 });
