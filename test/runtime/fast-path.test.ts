@@ -6,7 +6,7 @@
  * Node plans), and one whose Node does not exist (so only the fragment can plan: where it declines,
  * the call fails and the fake runsc records nothing).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
@@ -14,7 +14,10 @@ import { parse, stringify } from "smol-toml";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RunscVersion } from "../helpers/capabilities.js";
 import { LAUNCHER } from "../helpers/paths.js";
-import { fakeRunsc, readRecord, workdir } from "../helpers/runtime.js";
+import { fastPathFragment } from "../../src/runtime/fast-path.js";
+import { currentIdentity } from "../../src/runtime/identity.js";
+import { commandLines } from "../../src/testbed/engine.js";
+import { busyboxBundle, fakeRunsc, readRecord, workdir } from "../helpers/runtime.js";
 import { type Row, rows } from "./command-lines.js";
 
 interface Setup {
@@ -125,5 +128,142 @@ describe("a fragment whose inputs changed", () => {
     change(setup);
     expect(await call(setup.fastOnly, setup, ["state", "c1"], join(setup.dir, "fast-after"))).toBeUndefined();
     expect(await call(normal, setup, ["state", "c1"], join(setup.dir, "after"))).toEqual(planned);
+  });
+});
+
+describe("a cache the launcher cannot trust costs one Node call, never an outage", () => {
+  const fragmentOf = (setup: Setup) => join(setup.dir, "cache/plans", `${setup.config}.sh`);
+  let setup: Setup;
+  let normal: string;
+  beforeAll(async () => {
+    setup = setUp("20240729", "");
+    await sleep(2100);
+    normal = launcher(join(setup.dir, "normal"), { CACHE: join(setup.dir, "cache") });
+  });
+
+  it.each([
+    ["cut short in the middle", (text: string) => text.slice(0, text.length / 2)],
+    ["cut short before its last line", (text: string) => text.slice(0, text.lastIndexOf("rso_end="))],
+    ["made by another planner", (text: string) => text.replace(/rso_end=\w+/, "rso_end=0000000000000000")],
+  ])("a fragment %s is not run; Node plans the call and writes it whole again", async (_, damage) => {
+    await call(normal, setup, ["state", "seed"], join(setup.dir, "seed"));
+    const whole = readFileSync(fragmentOf(setup), "utf8");
+    writeFileSync(fragmentOf(setup), damage(whole));
+    expect(await call(setup.fastOnly, setup, ["state", "c1"], join(setup.dir, `fast-${_}`))).toBeUndefined();
+    expect(await call(normal, setup, ["state", "c1"], join(setup.dir, `node-${_}`))).toEqual(["--overlay2=root:self", "state", "c1"]);
+    expect(readFileSync(fragmentOf(setup), "utf8")).toBe(whole);
+    expect(await call(setup.fastOnly, setup, ["state", "c1"], join(setup.dir, `again-${_}`))).toEqual(["--overlay2=root:self", "state", "c1"]);
+  });
+
+  it("a fragment that is a link is not run", async () => {
+    await call(normal, setup, ["state", "seed"], join(setup.dir, "seed"));
+    renameSync(fragmentOf(setup), `${fragmentOf(setup)}.real`);
+    symlinkSync(`${fragmentOf(setup)}.real`, fragmentOf(setup));
+    expect(await call(setup.fastOnly, setup, ["state", "c1"], join(setup.dir, "fast-link"))).toBeUndefined();
+    rmSync(fragmentOf(setup));
+  });
+
+  it("a capabilities file planted in a cache directory others can write is ignored", async () => {
+    const capabilities = join(setup.dir, "capabilities");
+    await call(normal, setup, ["state", "seed"], join(setup.dir, "seed"));
+    const [file] = readdirSync(capabilities);
+    const entry = JSON.parse(readFileSync(join(capabilities, file!), "utf8"));
+    chmodSync(capabilities, 0o777);
+    // What an attacker would plant: this runsc, said to have no --overlay2 at all.
+    writeFileSync(join(capabilities, file!), JSON.stringify({ ...entry, caps: { ...entry.caps, overlay2: null } }));
+    chmodSync(join(capabilities, file!), 0o666);
+    rmSync(join(setup.dir, "cache/plans"), { recursive: true });
+    expect(await call(setup.nodeOnly, setup, ["state", "c1"], join(setup.dir, "planted"))).toEqual(["--overlay2=root:self", "state", "c1"]);
+    chmodSync(capabilities, 0o700);
+    expect(await call(setup.nodeOnly, setup, ["state", "c1"], join(setup.dir, "planted-file"))).toEqual(["--overlay2=root:self", "state", "c1"]);
+    rmSync(join(capabilities, file!));
+  });
+
+  it("a config path with .. gets no cache, in the cache directory or beside the config", async () => {
+    const dotted = { ...setup, config: `${setup.dir}/sub/../config.toml` };
+    mkdirSync(join(setup.dir, "sub"), { recursive: true });
+    rmSync(join(setup.dir, "cache/plans"), { recursive: true, force: true });
+    expect(await call(normal, dotted, ["state", "c1"], join(setup.dir, "dotted"))).toEqual(["--overlay2=root:self", "state", "c1"]);
+    expect(readdirSync(join(setup.dir, "cache")).filter((name) => name !== "node")).toEqual([]);
+    expect(readdirSync(setup.dir).filter((name) => name.endsWith(".sh") || name.endsWith(".json"))).toEqual([]);
+  });
+});
+
+describe("the caller's environment", () => {
+  it("reaches runsc unchanged, while Node's own variables change nothing Node does", async () => {
+    const setup = setUp("20240729", "");
+    const normal = launcher(join(setup.dir, "normal"), { CACHE: join(setup.dir, "cache") });
+    const coverage = join(setup.dir, "coverage");
+    mkdirSync(coverage);
+    const record = join(setup.dir, "env");
+    const env = { RUNSC_OVERLAY_CONFIG: setup.config, FAKE_RUNSC_RECORD: record, NODE_DEBUG: "module,fs", NODE_V8_COVERAGE: coverage, NODE_OPTIONS: "--require /nonexistent.js" };
+    const result = await execa(normal, ["--root", "/r", "state", "c1"], { env, reject: false, stdin: "ignore" });
+    expect([result.exitCode, result.stdout, result.stderr]).toEqual([0, "", ""]);
+    expect(readdirSync(coverage)).toEqual([]);
+    expect(readRecord(record)?.argv).toEqual(["--root", "/r", "--overlay2=root:self", "state", "c1"]);
+  });
+});
+
+describe("runsc.path leading back to runsc-overlay", () => {
+  it.each([
+    ["the launcher itself", (_dir: string) => LAUNCHER, /runsc\.path = .+ in .+: is runsc-overlay's own launcher, which would call itself/],
+    ["a wrapper that runs the launcher", (dir: string) => {
+      writeFileSync(join(dir, "wrapper"), `#!/bin/sh\nexec ${LAUNCHER} "$@"\n`, { mode: 0o755 });
+      return join(dir, "wrapper");
+    }, /runsc at .+wrapper leads back to runsc-overlay itself/],
+  ])("is refused at once when it is %s, and leaves no process behind", async (_, path, message) => {
+    const dir = workdir("recursion");
+    const config = join(dir, "config.toml");
+    writeFileSync(config, stringify({ runsc: { path: path(dir) }, cache: { dir: join(dir, "capabilities") }, log: { file: "" } }));
+    const result = await execa(LAUNCHER, ["state", "c1"], { env: { RUNSC_OVERLAY_CONFIG: config }, reject: false, stdin: "ignore", timeout: 20_000 });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(commandLines().filter(({ argv }) => argv.some((word) => word.includes(dir)))).toEqual([]);
+  });
+});
+
+describe("a working directory that was deleted", () => {
+  it("does not stop a call whose bundle path is absolute", async () => {
+    const setup = setUp("20240729", "");
+    const bundle = busyboxBundle(setup.dir, ["true"]);
+    const gone = join(setup.dir, "gone");
+    mkdirSync(gone);
+    const record = join(setup.dir, "create");
+    const script = `cd "$1" && rmdir "$1" && exec "$2" create --bundle "$3" c1`;
+    const result = await execa("sh", ["-c", script, "sh", gone, setup.nodeOnly, bundle], { env: { RUNSC_OVERLAY_CONFIG: setup.config, FAKE_RUNSC_RECORD: record }, reject: false, stdin: "ignore" });
+    // dash itself warns that getcwd() failed, as it starts; runsc-overlay adds nothing.
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr.split("\n").filter((line) => !line.endsWith("getcwd() failed: No such file or directory"))).toEqual([]);
+    expect(readRecord(record)?.argv).toEqual(["--overlay2=root:self", "create", "--bundle", bundle, "c1"]);
+  });
+});
+
+describe("a fragment made while the default config was absent", () => {
+  it("declines when RUNSC_OVERLAY_CONFIG names a file, which Node refuses when it is absent", async () => {
+    const dir = workdir("fast-path-default");
+    const echo = join(dir, "echo");
+    writeFileSync(echo, '#!/bin/sh\necho "runsc $*"\n', { mode: 0o755 });
+    const configFile = "/etc/runsc-overlay/config.toml";
+    const fragment = join(dir, "fragment.sh");
+    writeFileSync(
+      fragment,
+      fastPathFragment({
+        planner: "p",
+        configFile,
+        identities: [{ file: echo, identity: currentIdentity(echo) }],
+        absent: [configFile],
+        path: undefined,
+        stat: "/usr/bin/stat",
+        runsc: echo,
+        syntax: { booleans: new Set(), valued: new Set() },
+        global: { inserted: ["--overlay2=root:self"], dirs: [], notes: [], fileAccess: undefined },
+        nodeSubcommands: ["create"],
+        nodeFlags: [],
+      }),
+    );
+    const run = (env: Record<string, string>) => execa("sh", ["-c", `. "$0"; rso_fast state c1; echo declined`, fragment], { env, extendEnv: false });
+    expect((await run({})).stdout).toBe("runsc --overlay2=root:self state c1");
+    expect((await run({ RUNSC_OVERLAY_CONFIG: "" })).stdout).toBe("runsc --overlay2=root:self state c1");
+    expect((await run({ RUNSC_OVERLAY_CONFIG: configFile })).stdout).toBe("declined");
   });
 });
