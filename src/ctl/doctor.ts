@@ -3,12 +3,12 @@
  * should, one line each with what to do. The runtime's own steps (config, locate, probe, plan) do the
  * checking, so doctor and the runtime cannot disagree.
  */
-import { closeSync, existsSync, mkdtempSync, openSync, rmdirSync, statSync, statfsSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmdirSync, statSync, statfsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "../schema/config.schema.js";
 import { parseArgv } from "../runtime/argv.js";
 import { type Capabilities, flagSyntax } from "../runtime/capabilities.js";
-import { loadConfig } from "../runtime/config.js";
+import { configFile, loadConfig } from "../runtime/config.js";
 import { Refusal, describe } from "../runtime/errors.js";
 import { locateRunsc, searchDirs } from "../runtime/locate.js";
 import { OVERLAY_FLAGS, globalPlan } from "../runtime/plan.js";
@@ -17,7 +17,9 @@ import { parseDaemonJson } from "./daemon-json.js";
 import { dockerInfo } from "./dockerd.js";
 import { SHIM_BINARY, SHIM_RUNTIME_TYPE, type Table, dig, parseContainerdConfig, runtimesOf } from "./containerd-config.js";
 import { dumpConfig, findShim, shimVersion } from "./containerd.js";
+import { PODMAN_JSON_RUNTIMES, jsonRuntimesOf, parseContainersConf } from "./containers-conf.js";
 import { readIfExists } from "./files.js";
+import { podmanConfigFiles } from "./podman.js";
 import { notLauncher } from "./launcher.js";
 
 export type Status = "ok" | "warn" | "fail";
@@ -54,6 +56,8 @@ export async function doctor(options: DoctorOptions, env: NodeJS.ProcessEnv): Pr
   }
   await dockerChecks(options, env, runtime, add);
   await containerdChecks(options, env, add);
+  podmanChecks(options, env, add);
+  engineConfigCheck(env, add);
   return checks;
 }
 
@@ -197,6 +201,63 @@ function registration(runtime: Table | undefined, name: string, shim: string | u
   const problem = notLauncher(binary);
   if (problem) return ["fail", `runtime ${name}: gVisor's shim runs binary_name ${binary} (${String(configPath)}), which ${problem}`];
   return ["ok", `runtime ${name} runs gVisor's shim with runsc-overlay ${binary} (${String(configPath)})`];
+}
+
+/** What Podman's configuration files make of runtime `name`, merged as Podman merges them. */
+function podmanChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, add: Add): void {
+  const files = podmanConfigFiles(env).filter((file) => readIfExists(file) !== undefined);
+  if (files.length === 0 && !onPath("podman", env)) return add("podman", "ok", "Podman is not installed here");
+  let launcher: unknown;
+  let jsonRuntimes = PODMAN_JSON_RUNTIMES;
+  try {
+    for (const file of files) {
+      const config = parseContainersConf(readIfExists(file)!, file);
+      launcher = (((config.engine as Record<string, unknown> | undefined)?.runtimes ?? {}) as Record<string, unknown>)[options.name] ?? launcher;
+      jsonRuntimes = jsonRuntimesOf(config) ?? jsonRuntimes;
+    }
+  } catch (error) {
+    return add("podman", "fail", message(error));
+  }
+  const path = Array.isArray(launcher) ? launcher.find((entry) => typeof entry === "string" && notLauncher(entry) === undefined) ?? launcher[0] : undefined;
+  if (launcher === undefined) return add("podman", "warn", `Podman has no runtime ${options.name} (${files.join(", ") || "no containers.conf"}): run runsc-overlay-ctl install podman`);
+  const problem = notLauncher(typeof path === "string" ? path : undefined);
+  if (problem) return add("podman", "fail", `Podman's runtime ${options.name} is ${String(path)}, which ${problem}`);
+  if (!jsonRuntimes.includes(options.name)) return add("podman", "warn", `runtime_supports_json does not name ${options.name}, so Podman shows its errors as raw JSON: run runsc-overlay-ctl install podman`);
+  add("podman", "ok", `Podman's runtime ${options.name} is ${String(path)}, with JSON errors (${files.join(", ")})`);
+}
+
+/**
+ * Which config each engine's calls read: the one RUNSC_OVERLAY_CONFIG names in the running containerd's
+ * environment (which its shims, and so Docker's and Kubernetes' calls, inherit), else the launcher's
+ * own; Podman passes no environment, so always the launcher's own.
+ */
+function engineConfigCheck(env: NodeJS.ProcessEnv, add: Add): void {
+  const own = configFile({ RUNSC_OVERLAY_DEFAULT_CONFIG: env.RUNSC_OVERLAY_DEFAULT_CONFIG }).file;
+  const checked = configFile(env).file;
+  const reads = [
+    ...runningProcesses("containerd").map(({ pid, environ }) => ({ who: `containerd (pid ${pid}), and so Docker and Kubernetes`, file: environ.RUNSC_OVERLAY_CONFIG || own })),
+    { who: "Podman", file: own },
+  ];
+  const other = reads.filter((read) => read.file !== checked);
+  add(
+    "engine configs",
+    other.length > 0 ? "warn" : "ok",
+    `${reads.map((read) => `${read.who}: ${read.file}`).join("; ")}${other.length > 0 ? `. This run checked ${checked}: run doctor with RUNSC_OVERLAY_CONFIG=${other[0]!.file} too` : ""}`,
+  );
+}
+
+/** Running processes named `name`, with their environment. */
+function runningProcesses(name: string): { pid: number; environ: Record<string, string> }[] {
+  return readdirSync("/proc").flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() !== name) return [];
+      const pairs = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]);
+      return [{ pid: Number(entry), environ: Object.fromEntries(pairs) as Record<string, string> }];
+    } catch {
+      return []; // gone meanwhile
+    }
+  });
 }
 
 /** `self` puts the filestore beside the rootfs: on tmpfs, that is RAM again. */

@@ -23,7 +23,9 @@ import {
   withoutRuntime,
 } from "./containerd-config.js";
 import { containerdMajor, dumpConfig, findShim } from "./containerd.js";
+import { withPodmanRuntime } from "./containers-conf.js";
 import { backupOf, readIfExists, update } from "./files.js";
+import { jsonRuntimesAround, podmanConfigFiles } from "./podman.js";
 import { notLauncher } from "./launcher.js";
 import type { Output } from "./output.js";
 
@@ -117,6 +119,38 @@ function checkDumps(before: Table, after: Table | undefined, handler: Handler, c
   }
   const changed = differences(before, withoutRuntime(after!, handler.name));
   if (changed.length > 0) throw new Refusal(`the new ${configFile} would change containerd's configuration beyond runtime ${handler.name} (${changed.slice(0, 5).join(", ")}): nothing was changed`);
+}
+
+export interface PodmanInstall {
+  configFile: string;
+  name: string;
+  runtime: string;
+  makeDefault: boolean;
+  dryRun: boolean;
+}
+
+/** Podman reads its configuration on every command: nothing to reload. */
+export function installPodman(options: PodmanInstall, env: NodeJS.ProcessEnv, out: Output): void {
+  const { configFile, name, runtime } = options;
+  checkRuntime(runtime);
+  const files = podmanConfigFiles(env);
+  if (!files.includes(configFile) && !env.CONTAINERS_CONF) {
+    out.say(`note: Podman reads ${files.join(", ")}; ${configFile} is none of them`);
+  }
+  const { inherited, overriddenBy } = jsonRuntimesAround(configFile, files);
+  const old = readIfExists(configFile);
+  const text = withPodmanRuntime(old ?? "", configFile, { name, launcher: runtime, makeDefault: options.makeDefault }, inherited);
+  if (options.dryRun) return out.print(text);
+  makeDirs(dirname(configFile), 0o755);
+  if (update(configFile, old, text, true)) {
+    out.say(`registered runtime ${name} (${runtime}) for Podman in ${configFile}${old === undefined ? "" : `; the previous file is ${backupOf(configFile)}`}`);
+  } else {
+    out.say(`${configFile} already registers runtime ${name} as asked: nothing to change`);
+  }
+  for (const later of overriddenBy) {
+    out.say(`warning: ${later} sets runtime_supports_json after ${configFile}, so Podman will show runsc-overlay's errors as raw JSON: add ${JSON.stringify(name)} to it`);
+  }
+  out.say(`podman --runtime ${name} uses it from the next podman command on${options.makeDefault ? `, and so does every podman run without --runtime` : ""}`);
 }
 
 /** An engine given runsc itself, or a path that is not there, would run containers without our policy. */

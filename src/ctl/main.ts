@@ -11,11 +11,12 @@ import { loadComposeProject } from "./compose-project.js";
 import type { ConfigVersion } from "./containerd-config.js";
 import { doctor } from "./doctor.js";
 import { explain } from "./explain.js";
-import { installContainerd, installDocker } from "./install.js";
+import { installContainerd, installDocker, installPodman } from "./install.js";
+import { podmanConfigFile } from "./podman.js";
 import { kubernetesManifest } from "./kubernetes.js";
 import { terminal } from "./output.js";
 import { replaceFile } from "../shared/replace-file.js";
-import { uninstallContainerd, uninstallDocker } from "./uninstall.js";
+import { uninstallContainerd, uninstallDocker, uninstallPodman } from "./uninstall.js";
 
 /** Installed as PREFIX/lib/runsc-overlay/ctl.mjs, beside PREFIX/bin/runsc-overlay. */
 const INSTALLED_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/runsc-overlay");
@@ -34,7 +35,7 @@ function configVersion(value: string): ConfigVersion {
 }
 
 const program = new Command("runsc-overlay-ctl")
-  .description("Registers runsc-overlay with Docker and containerd, and checks a host's setup")
+  .description("Registers runsc-overlay with Docker, containerd and Podman, and checks a host's setup")
   .showHelpAfterError()
   .enablePositionalOptions();
 
@@ -68,6 +69,16 @@ install
     ),
   );
 
+install
+  .command("podman")
+  .description("add the runtime to Podman's containers.conf (a drop-in of its own, or the file CONTAINERS_CONF names)")
+  .addOption(new Option("--config <file>", "the containers.conf file to edit").default(podmanConfigFile(process.env)))
+  .addOption(name())
+  .addOption(runtime())
+  .option("--default", "make it Podman's default runtime", false)
+  .option("--dry-run", "print the resulting file and change nothing", false)
+  .action((o) => installPodman({ configFile: o.config, name: o.name, runtime: o.runtime, makeDefault: o.default, dryRun: o.dryRun }, process.env, terminal));
+
 const uninstall = program.command("uninstall").description("remove what install added");
 uninstall
   .command("docker")
@@ -79,6 +90,11 @@ uninstall
   .addOption(containerdConfig())
   .addOption(name())
   .action((o) => uninstallContainerd(o.config, o.name, terminal));
+
+uninstall
+  .command("podman")
+  .addOption(new Option("--config <file>", "the containers.conf file install edited").default(podmanConfigFile(process.env)))
+  .action((o) => uninstallPodman(o.config, terminal));
 
 program
   .command("doctor")

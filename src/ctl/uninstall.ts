@@ -3,6 +3,7 @@ import { Refusal } from "../runtime/errors.js";
 import { removeDockerRuntime } from "./daemon-json.js";
 import { reloadDockerd } from "./dockerd.js";
 import { shimOptionsFile, withoutHandler, writtenByInstall } from "./containerd-config.js";
+import { withoutPodmanRuntime } from "./containers-conf.js";
 import { readIfExists, update } from "./files.js";
 import type { Output } from "./output.js";
 
@@ -33,4 +34,15 @@ export function uninstallContainerd(configFile: string, name: string, out: Outpu
   }
   out.say(`removed runtime ${name}: its table in ${configFile} and ${optionsFile}`);
   out.say(`containerd still runs with it until it is restarted (systemctl restart containerd)`);
+}
+
+export function uninstallPodman(configFile: string, out: Output): void {
+  const old = readIfExists(configFile);
+  const text = old === undefined ? undefined : withoutPodmanRuntime(old);
+  // A file that held nothing but what install wrote is removed, as install created it.
+  if (old === undefined || !update(configFile, old, text!.trim() === "" ? "" : text!, true)) {
+    out.say(`${configFile} does not register runsc-overlay: nothing to remove`);
+    return;
+  }
+  out.say(`removed runsc-overlay from ${configFile}`);
 }

@@ -116,8 +116,8 @@ export function readsBundle(subcommand: string): subcommand is BundleSubcommand 
 export function bundleArg(argv: readonly string[], parsed: ParsedArgv, subcommandFlags: Partial<Record<BundleSubcommand, FlagSyntax>>): string | undefined | null {
   if (parsed.kind !== "command" || !readsBundle(parsed.subcommand)) return null;
   const syntax = subcommandFlags[parsed.subcommand];
-  if (!syntax) throw new Refusal(`runsc's \`${parsed.subcommand}\` lists no flags (\`runsc help ${parsed.subcommand}\`), so its bundle cannot be known: refusing rather than guessing`);
+  if (!syntax) throw new Refusal(`runsc's \`${parsed.subcommand}\` lists no flags (\`runsc help ${parsed.subcommand}\`), so runsc-overlay cannot know its bundle: refusing rather than guessing`);
   const scan = scanFlags(argv, parsed.subcommandIndex + 1, syntax);
-  if ("invalid" in scan) throw new Refusal(`runsc ${parsed.subcommand}: ${scan.invalid}: refusing, as the bundle runsc would read cannot be known`);
+  if ("invalid" in scan) throw new Refusal(`runsc ${parsed.subcommand}: ${scan.invalid}: runsc-overlay refuses, as the bundle runsc would read cannot be known`);
   return lastValue(scan.flags, "bundle");
 }

@@ -15,6 +15,12 @@ import { PLANNER } from "./planner.js";
 
 export const DEFAULT_CONFIG_FILE = "/etc/runsc-overlay/config.toml";
 
+/**
+ * The config a call reads: the one RUNSC_OVERLAY_CONFIG names (which must exist), else the one the
+ * launcher was installed with (RUNSC_OVERLAY_DEFAULT_CONFIG, set by the launcher), where absence means
+ * the defaults.
+ */
+
 export interface LoadedConfig {
   /** The file read, or the default path that was absent. */
   file: string;
@@ -23,7 +29,7 @@ export interface LoadedConfig {
 
 export function configFile(env: NodeJS.ProcessEnv): { file: string; explicit: boolean } {
   const named = env.RUNSC_OVERLAY_CONFIG;
-  return named ? { file: named, explicit: true } : { file: DEFAULT_CONFIG_FILE, explicit: false };
+  return named ? { file: named, explicit: true } : { file: env.RUNSC_OVERLAY_DEFAULT_CONFIG || DEFAULT_CONFIG_FILE, explicit: false };
 }
 
 /**

@@ -23,8 +23,11 @@ export function callerLog(flags: readonly GlobalFlag[]): CallerLog {
   };
 }
 
-export function errorLine(message: string, now: Date, text: boolean): string {
-  const msg = `runsc-overlay: ${message}`;
+/**
+ * No "runsc-overlay:" in front: Podman already puts the runtime's name there (`OCI runtime error:
+ * runsc-overlay: ...`), and each message names the file or flag it is about.
+ */
+export function errorLine(msg: string, now: Date, text: boolean): string {
   const time = now.toISOString();
   return text
     ? `time="${time}" level=error msg=${JSON.stringify(msg)}\n`

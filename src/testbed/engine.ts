@@ -79,10 +79,7 @@ export async function startEngine(dir: string, parts: EngineParts, daemonJson: o
       const ids = (await docker(["ps", "-aq"], { reject: false })).stdout.split("\n").filter(Boolean);
       if (ids.length > 0) await docker(["rm", "-f", ...ids], { reject: false });
       for (const child of processes.reverse()) await terminate(child);
-      // Shims and sandboxes of containers that outlived their engine.
-      for (const pid of processesMentioning(dir)) tryKill(pid);
-      for (const mount of mountsUnder(dir)) await execa("umount", ["-l", mount], { reject: false });
-      rmSync(dir, { recursive: true, force: true });
+      await removeEngineDir(dir);
     },
   };
   try {
@@ -137,7 +134,8 @@ export async function importBusybox(engine: Engine, busybox: string, tag = "runs
   return tag;
 }
 
-async function busyboxTar(busybox: string, root: string, tar: string): Promise<void> {
+/** A tar of a busybox-static root filesystem, every applet linked, for an engine to import as an image. */
+export async function busyboxTar(busybox: string, root: string, tar: string): Promise<void> {
   mkdirSync(join(root, "bin"), { recursive: true });
   copyFileSync(busybox, join(root, "bin/busybox"));
   chmodSync(join(root, "bin/busybox"), 0o755);
@@ -145,6 +143,13 @@ async function busyboxTar(busybox: string, root: string, tar: string): Promise<v
   for (const applet of applets) symlinkSync("busybox", join(root, "bin", applet));
   for (const d of ["proc", "sys", "dev", "tmp", "etc"]) mkdirSync(join(root, d), { recursive: true });
   await execa("tar", ["-C", root, "-cf", tar, "."]);
+}
+
+/** Kills what still runs from `dir` (shims and sandboxes of containers that outlived their engine), unmounts and removes it. */
+export async function removeEngineDir(dir: string): Promise<void> {
+  for (const pid of processesMentioning(dir)) tryKill(pid);
+  for (const mount of mountsUnder(dir)) await execa("umount", ["-l", mount], { reject: false });
+  rmSync(dir, { recursive: true, force: true });
 }
 
 async function until(ready: () => boolean | Promise<boolean>, daemon: ChildProcess, log: string): Promise<void> {

@@ -170,7 +170,7 @@ describe.each(ENGINES)("$name", (generation: Generation) => {
           const result = await run("runsc-overlay", ["--rm", image, "true"], { reject: false });
           expect(result.exitCode).toBe(125);
           expect(result.stderr).toContain(
-            `OCI runtime create failed: runsc-overlay: --file-access=shared (from runsc.flags in ${config}) conflicts with --overlay2=root:self`,
+            `OCI runtime create failed: --file-access=shared (from runsc.flags in ${config}) conflicts with --overlay2=root:self`,
           );
         },
       );

@@ -74,9 +74,9 @@ describe("bundleArg, as runsc's own flag table for the subcommand reads it", () 
   });
 
   it.each([
-    [["create", "-b", "/b", "c1"], { create: subcommands.create }, /runsc create: flag provided but not defined: -b: refusing, as the bundle runsc would read cannot be known/],
+    [["create", "-b", "/b", "c1"], { create: subcommands.create }, /runsc create: flag provided but not defined: -b: runsc-overlay refuses, as the bundle runsc would read cannot be known/],
     [["create", "--bundle"], { create: subcommands.create }, /flag needs an argument: --bundle/],
-    [["create", "--bundle", "/b", "c1"], {}, /runsc's `create` lists no flags \(`runsc help create`\), so its bundle cannot be known/],
+    [["create", "--bundle", "/b", "c1"], {}, /runsc's `create` lists no flags \(`runsc help create`\), so runsc-overlay cannot know its bundle/],
   ])("refuses %j", (argv, table, message) => {
     expect(() => bundleArg(argv, parseArgv(argv, syntax), table)).toThrow(message);
   });
