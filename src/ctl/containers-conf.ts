@@ -42,6 +42,10 @@ export function jsonRuntimesOf(config: Table): string[] | undefined {
  */
 export function withPodmanRuntime(original: string, file: string, runtime: { name: string; launcher: string; makeDefault: boolean }, inherited: readonly string[]): string {
   const { name, launcher, makeDefault } = runtime;
+  const registered = registeredName(original);
+  if (registered !== undefined && registered !== name) {
+    throw new Refusal(`${file} already has runtime ${registered} from runsc-overlay-ctl install podman: run uninstall podman first, or pass another --config; nothing was changed`);
+  }
   const text = withoutPodmanRuntime(original);
   const config = parseContainersConf(text, file);
   const engine = (config.engine ?? {}) as Table;
@@ -79,6 +83,13 @@ export function withPodmanRuntime(original: string, file: string, runtime: { nam
     throw new Refusal(`${file}: cannot add the runtime safely (its engine settings are written inline or as dotted keys?): add it by hand; nothing was changed`);
   }
   return out;
+}
+
+/** The runtime a file holds from install, if any: one a file, as uninstall removes every line install added. */
+function registeredName(text: string): string | undefined {
+  const keys = [...text.matchAll(new RegExp(`^("(?:[^"\\\\]|\\\\.)*"|[\\w-]+) = \\[.*\\] ${MARK}$`, "gm"))].map((match) => match[1]!);
+  const key = keys.find((candidate) => candidate !== "runtime_supports_json");
+  return key === undefined ? undefined : key.startsWith('"') ? (JSON.parse(key) as string) : key;
 }
 
 /** The file without what withPodmanRuntime added: the lines it added removed, the line it changed as it was. */

@@ -36,6 +36,11 @@ describe("withPodmanRuntime and withoutPodmanRuntime", () => {
     expect(withoutPodmanRuntime(added)).toBe(text);
   });
 
+  it("refuses a second runtime in a file that holds one from install", () => {
+    const added = withPodmanRuntime("", F, ours, PODMAN_JSON_RUNTIMES);
+    expect(() => withPodmanRuntime(added, F, { ...ours, name: "other" }, PODMAN_JSON_RUNTIMES)).toThrow(/already has runtime runsc-overlay from runsc-overlay-ctl install podman/);
+  });
+
   it.each([
     ["a runtime of that name of its own", '[engine.runtimes]\nrunsc-overlay = ["/usr/bin/runsc"]\n', /already defines a runtime runsc-overlay of its own/],
     ["runtimes written as dotted keys", '[engine]\nruntimes.crun = ["/usr/bin/crun"]\n', /cannot add the runtime safely.+nothing was changed/],
