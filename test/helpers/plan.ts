@@ -1,6 +1,6 @@
 /** The pure per-call pipeline, from argv to the runsc argv it plans, for table-driven tests. */
-import { parseArgv } from "../../src/runtime/argv.js";
-import { flagSyntax } from "../../src/runtime/capabilities.js";
+import { bundleArg, parseArgv } from "../../src/runtime/argv.js";
+import { flagSyntax, subcommandSyntax } from "../../src/runtime/capabilities.js";
 import { parseConfig } from "../../src/runtime/config.js";
 import { Refusal } from "../../src/runtime/errors.js";
 import type { Bundle } from "../../src/runtime/bundle.js";
@@ -18,9 +18,13 @@ export function planInput(argv: string[], caps: Capabilities, configToml = "", b
 
 export type Planned = { argv: string[] } | { print: string } | { refusal: string };
 
+/** The plan of a command line, the bundle found as runsc will (but not read: a plan's input has none). */
 export function planned(argv: string[], version: RunscVersion, configToml = ""): Planned {
   try {
-    const plan = makePlan(planInput(argv, fixtureCapabilities(version), configToml));
+    const caps = fixtureCapabilities(version);
+    const input = planInput(argv, caps, configToml);
+    bundleArg(argv, input.parsed, subcommandSyntax(caps));
+    const plan = makePlan(input);
     if (plan.kind === "print") return { print: plan.text };
     return { argv: plan.words.map((word) => ("arg" in word ? argv[word.arg]! : word.text)) };
   } catch (error) {

@@ -9,6 +9,7 @@ export const SELF = "--overlay2=root:self";
 export const FALLBACK = "--overlay2=root:/var/lib/runsc-overlay/filestore";
 const DOCKER = ["--root", "/var/run/docker/runtime-runc/moby", "--log", "/b/log.json", "--log-format", "json"];
 const SHIM = ["--root=/run/containerd/runsc/k8s.io", "--log=/b/log.json", "--log-format=json", "--panic-log=/b/panic.log"];
+const PODMAN = ["--log-format=json", "--log", "/u/oci-log"];
 const ODD = "/tmp/a b/'q\"/$(x)/`y`/\n/$HOME\\";
 
 export interface Row {
@@ -25,7 +26,8 @@ export const rows: Row[] = [
   // Docker through the runc-v2 shim.
   { name: "docker create", argv: [...DOCKER, "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "c1"], runsc: [...DOCKER, SELF, "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "c1"] },
   { name: "docker create with console socket and systemd cgroup", argv: [...DOCKER, "--systemd-cgroup", "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "--console-socket", "/s.sock", "c1"], runsc: [...DOCKER, "--systemd-cgroup", SELF, "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "--console-socket", "/s.sock", "c1"] },
-  { name: "docker create with preserved fds", argv: [...DOCKER, "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "--no-pivot", "--no-new-keyring", "--preserve-fds", "2", "c1"], runsc: [...DOCKER, SELF, "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "--no-pivot", "--no-new-keyring", "--preserve-fds", "2", "c1"] },
+  // runc's create flags, which runsc's create does not define (runsc alone fails on them too): the bundle cannot be known for sure.
+  { name: "docker create with runc's --no-pivot and --preserve-fds", argv: [...DOCKER, "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "--no-pivot", "--no-new-keyring", "--preserve-fds", "2", "c1"], refusal: /runsc create: flag provided but not defined: --no-pivot: runsc-overlay refuses/ },
   { name: "docker runtimeArgs come before the shim's flags", argv: ["--network=none", "--platform=systrap", ...DOCKER, "start", "c1"], runsc: ["--network=none", "--platform=systrap", ...DOCKER, SELF, "start", "c1"] },
   { name: "docker runtimeArgs asking for a memory overlay lose it", argv: ["--overlay2=root:memory", ...DOCKER, "start", "c1"], runsc: [...DOCKER, SELF, "start", "c1"] },
   { name: "start", argv: [...DOCKER, "start", "c1"], runsc: [...DOCKER, SELF, "start", "c1"] },
@@ -53,6 +55,16 @@ export const rows: Row[] = [
   { name: "gVisor shim exec for ExecSync", argv: [...SHIM.slice(0, 3), "exec", "--process", "/tmp/runsc-process1", "--detach", "--pid-file", "/b/e.pid", "--internal-pid-file", "/b/e-internal.pid", "c2"], runsc: [...SHIM.slice(0, 3), SELF, "exec", "--process", "/tmp/runsc-process1", "--detach", "--pid-file", "/b/e.pid", "--internal-pid-file", "/b/e-internal.pid", "c2"] },
   { name: "gVisor shim kill --all, again after the sandbox is gone", argv: [...SHIM, "kill", "--all", "c1", "9"], runsc: [...SHIM, SELF, "kill", "--all", "c1", "9"] },
   { name: "gVisor shim create --user-log", argv: [...SHIM, "--overlay2=all:memory", "create", "--bundle", "/b", "--user-log", "/b/user.log", "c1"], runsc: [...SHIM, SELF, "create", "--bundle", "/b", "--user-log", "/b/user.log", "c1"] },
+  // Podman through conmon: no global flags, but JSON errors to <userdata>/oci-log for runtimes in runtime_supports_json.
+  { name: "podman create", argv: [...PODMAN, "create", "--bundle", "/b", "--pid-file", "/u/pidfile", "c1"], runsc: [...PODMAN, SELF, "create", "--bundle", "/b", "--pid-file", "/u/pidfile", "c1"] },
+  { name: "podman create with a console socket", argv: [...PODMAN, "create", "--bundle", "/b", "--pid-file", "/u/pidfile", "--console-socket", "/u/s", "c1"], runsc: [...PODMAN, SELF, "create", "--bundle", "/b", "--pid-file", "/u/pidfile", "--console-socket", "/u/s", "c1"] },
+  { name: "podman create --no-pivot, which runsc create does not take", argv: [...PODMAN, "create", "--bundle", "/b", "--pid-file", "/u/pidfile", "--no-pivot", "c1"], refusal: /runsc create: flag provided but not defined: --no-pivot: runsc-overlay refuses/ },
+  { name: "podman exec", argv: ["exec", "--pid-file", "/u/e.pid", "--process", "/u/p.json", "--detach", "c1"], runsc: [SELF, "exec", "--pid-file", "/u/e.pid", "--process", "/u/p.json", "--detach", "c1"] },
+  { name: "podman exec -t, which runsc exec does not take", argv: ["exec", "--pid-file", "/u/e.pid", "--process", "/u/p.json", "--detach", "--tty", "--console-socket", "/u/s", "c1"], runsc: [SELF, "exec", "--pid-file", "/u/e.pid", "--process", "/u/p.json", "--detach", "--tty", "--console-socket", "/u/s", "c1"] },
+  { name: "podman kill --all", argv: ["kill", "--all", "c1", "9"], runsc: [SELF, "kill", "--all", "c1", "9"] },
+  { name: "podman delete --force", argv: ["delete", "--force", "c1"], runsc: [SELF, "delete", "--force", "c1"] },
+  { name: "podman update", argv: ["update", "--resources=/u/r.json", "c1"], runsc: [SELF, "update", "--resources=/u/r.json", "c1"] },
+  { name: "podman checkpoint --help", argv: ["checkpoint", "--help"], runsc: [SELF, "checkpoint", "--help"] },
   // Calls with no subcommand pass through untouched.
   { name: "--version", argv: ["--version"], runsc: ["--version"] },
   { name: "-version", argv: ["-version"], runsc: ["-version"] },
