@@ -20,7 +20,7 @@ import { dumpConfig, findShim, shimVersion } from "./containerd.js";
 import { PODMAN_JSON_RUNTIMES, jsonRuntimesOf, parseContainersConf } from "./containers-conf.js";
 import { readIfExists } from "./files.js";
 import { podmanConfigFiles } from "./podman.js";
-import { notLauncher } from "./launcher.js";
+import { launcherConfig, notLauncher } from "./launcher.js";
 
 export type Status = "ok" | "warn" | "fail";
 
@@ -48,20 +48,26 @@ const RAMFS_MAGIC = 0x858458f6;
 
 export async function doctor(options: DoctorOptions, env: NodeJS.ProcessEnv): Promise<Check[]> {
   const checks: Check[] = [];
-  const add = (check: string, status: Status, detail: string) => void checks.push({ check, status, detail });
+  const add: Add = (check, status, detail) => void checks.push({ check, status, detail });
   const runtime = runtimeChecks(env, add);
   if (runtime) {
     overlayCheck(runtime, [], "overlay", add);
     writableChecks(runtime, add);
   }
-  await dockerChecks(options, env, runtime, add);
-  await containerdChecks(options, env, add);
-  podmanChecks(options, env, add);
-  engineConfigCheck(env, add);
+  const launchers: Launchers = {
+    Docker: await dockerChecks(options, env, runtime, add),
+    containerd: await containerdChecks(options, env, add),
+    Podman: podmanChecks(options, env, add),
+  };
+  engineConfigCheck(env, launchers, add);
   return checks;
 }
 
-type Add = (check: string, status: Status, detail: string) => void;
+/** The launcher each engine has registered, where it has a usable one. */
+type Launchers = Record<"Docker" | "containerd" | "Podman", string | undefined>;
+
+/** Records a check; returns undefined, so that a check can end with `return add(...)` whatever it returns. */
+type Add = (check: string, status: Status, detail: string) => undefined;
 
 function runtimeChecks(env: NodeJS.ProcessEnv, add: Add): Runtime | undefined {
   let configFile: string;
@@ -127,10 +133,11 @@ function writableChecks({ config, caps }: Runtime, add: Add): void {
   add("fallback dir", problem ? "fail" : "ok", problem ? `${dir}: ${existing} ${problem}, so no container can start` : `${dir} is writable (the filestore of every container, as this runsc has no self)`);
 }
 
-async function dockerChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, runtime: Runtime | undefined, add: Add): Promise<void> {
+async function dockerChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, runtime: Runtime | undefined, add: Add): Promise<string | undefined> {
   const text = readIfExists(options.dockerConfig);
   if (text === undefined && !onPath("dockerd", env)) return add("docker", "ok", "Docker is not installed here");
   let runtimeArgs: string[] = [];
+  let launcher: string | undefined;
   let dataRoot = "/var/lib/docker";
   try {
     const daemon = parseDaemonJson(text ?? "{}", options.dockerConfig);
@@ -141,6 +148,7 @@ async function dockerChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, runt
     } else {
       runtimeArgs = entry.runtimeArgs ?? [];
       const problem = notLauncher(entry.path);
+      if (!problem) launcher = entry.path;
       add("docker", problem ? "fail" : "ok", problem ? `${options.dockerConfig}: runtime ${options.name} has path ${entry.path ?? "(none)"}, which ${problem}` : `${options.dockerConfig} registers runtime ${options.name} (${entry.path})`);
     }
   } catch (error) {
@@ -154,9 +162,10 @@ async function dockerChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, runt
   // The running engine knows its data root best; a stopped one will use daemon.json's, or Docker's default.
   rootfsCheck("docker rootfs", info?.rootDir || dataRoot, add);
   if (runtime && runtimeArgs.length > 0) overlayCheck(runtime, runtimeArgs, "docker runtimeArgs", add);
+  return launcher;
 }
 
-async function containerdChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, add: Add): Promise<void> {
+async function containerdChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, add: Add): Promise<string | undefined> {
   const { containerdConfig: file, name } = options;
   const text = readIfExists(file);
   if (text === undefined && !onPath("containerd", env)) return add("containerd", "ok", "containerd is not installed here");
@@ -177,12 +186,13 @@ async function containerdChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, 
     return add("containerd", "fail", message(error));
   }
   if (!dump) return add("containerd", "warn", `containerd is not on PATH, so its merge of ${file} cannot be read`);
-  const [status, detail] = registration(runtimesOf(dump)[name] as Table | undefined, name, shim);
+  const [status, detail, launcher] = registration(runtimesOf(dump)[name] as Table | undefined, name, shim);
   add("containerd", status, `${file}: ${detail}`);
+  return launcher;
 }
 
 /** What containerd's merged configuration makes of runtime `name`. */
-function registration(runtime: Table | undefined, name: string, shim: string | undefined): [Status, string] {
+function registration(runtime: Table | undefined, name: string, shim: string | undefined): [Status, string, launcher?: string] {
   if (!runtime) return ["warn", `containerd's configuration has no runtime ${name}: run runsc-overlay-ctl install containerd`];
   const type = String(runtime.runtime_type);
   if (type !== SHIM_RUNTIME_TYPE) {
@@ -200,11 +210,11 @@ function registration(runtime: Table | undefined, name: string, shim: string | u
   if (typeof binary !== "string") return ["fail", `runtime ${name}: ${String(configPath)} sets no binary_name, so gVisor's shim runs runsc itself, without runsc-overlay`];
   const problem = notLauncher(binary);
   if (problem) return ["fail", `runtime ${name}: gVisor's shim runs binary_name ${binary} (${String(configPath)}), which ${problem}`];
-  return ["ok", `runtime ${name} runs gVisor's shim with runsc-overlay ${binary} (${String(configPath)})`];
+  return ["ok", `runtime ${name} runs gVisor's shim with runsc-overlay ${binary} (${String(configPath)})`, binary];
 }
 
 /** What Podman's configuration files make of runtime `name`, merged as Podman merges them. */
-function podmanChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, add: Add): void {
+function podmanChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, add: Add): string | undefined {
   const files = podmanConfigFiles(env).filter((file) => readIfExists(file) !== undefined);
   if (files.length === 0 && !onPath("podman", env)) return add("podman", "ok", "Podman is not installed here");
   let launcher: unknown;
@@ -224,20 +234,25 @@ function podmanChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, add: Add):
   if (problem) return add("podman", "fail", `Podman's runtime ${options.name} is ${String(path)}, which ${problem}`);
   if (!jsonRuntimes.includes(options.name)) return add("podman", "warn", `runtime_supports_json does not name ${options.name}, so Podman shows its errors as raw JSON: run runsc-overlay-ctl install podman`);
   add("podman", "ok", `Podman's runtime ${options.name} is ${String(path)}, with JSON errors (${files.join(", ")})`);
+  return path as string;
 }
 
 /**
- * Which config each engine's calls read: the one RUNSC_OVERLAY_CONFIG names in the running containerd's
- * environment (which its shims, and so Docker's and Kubernetes' calls, inherit), else the launcher's
- * own; Podman passes no environment, so always the launcher's own.
+ * Which config each engine's calls read: the one RUNSC_OVERLAY_CONFIG names in the running
+ * containerd's environment (which its shims, and so Docker's and Kubernetes' calls, inherit), else the
+ * one fixed in the launcher the engine registered. Podman passes no environment: always the launcher's.
  */
-function engineConfigCheck(env: NodeJS.ProcessEnv, add: Add): void {
+function engineConfigCheck(env: NodeJS.ProcessEnv, launchers: Launchers, add: Add): void {
   const own = configFile({ RUNSC_OVERLAY_DEFAULT_CONFIG: env.RUNSC_OVERLAY_DEFAULT_CONFIG }).file;
+  const fixed = (launcher: string | undefined) => (launcher && launcherConfig(launcher)) || own;
   const checked = configFile(env).file;
+  const containerds = runningProcesses("containerd");
   const reads = [
-    ...runningProcesses("containerd").map(({ pid, environ }) => ({ who: `containerd (pid ${pid}), and so Docker and Kubernetes`, file: environ.RUNSC_OVERLAY_CONFIG || own })),
-    { who: "Podman", file: own },
+    ...containerds.map(({ pid, environ }) => ({ who: `containerd (pid ${pid}) and the Docker and Kubernetes calls through it`, file: environ.RUNSC_OVERLAY_CONFIG || fixed(launchers.containerd ?? launchers.Docker) })),
+    ...(containerds.length > 0 ? [] : (["Docker", "containerd"] as const).filter((engine) => launchers[engine]).map((engine) => ({ who: engine, file: fixed(launchers[engine]) }))),
+    ...(launchers.Podman ? [{ who: "Podman", file: fixed(launchers.Podman) }] : []),
   ];
+  if (reads.length === 0) return;
   const other = reads.filter((read) => read.file !== checked);
   add(
     "engine configs",
