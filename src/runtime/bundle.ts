@@ -6,7 +6,6 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, join, normalize, resolve } from "node:path";
 import { type Node, parseTree } from "jsonc-parser";
-import type { OciSpec } from "../schema/oci.schema.js";
 import { validateOciSpec } from "../schema/validators.generated.mjs";
 import { Refusal, describe } from "./errors.js";
 import { replaceFile } from "../shared/replace-file.js";
@@ -19,31 +18,42 @@ export interface Bundle {
   file: string;
   /** The file's bytes, which every edit keeps but for what it removes. */
   raw: Buffer;
-  spec: OciSpec;
 }
 
 /** `cwd` is asked only for a relative bundle path: a shim's working directory may have been deleted. */
 export function readBundle(bundleArg: string | undefined, cwd: () => string): Bundle {
   const dir = bundleArg !== undefined && isAbsolute(bundleArg) ? normalize(bundleArg) : resolve(cwd(), bundleArg ?? ".");
   const file = join(dir, "config.json");
-  let raw: Buffer;
   try {
-    raw = readFileSync(file);
+    return { dir, file, raw: readFileSync(file) };
   } catch (error) {
     throw new Refusal(`bundle ${dir} has no readable config.json: ${describe(error)}`);
   }
+}
+
+/**
+ * Whether the bytes could hold a key runsc-overlay removes: every such key starts with `dev.gvisor.`,
+ * and a JSON escape is the only other way to spell one (map keys are matched exactly). The launcher's
+ * fast path screens with the same two strings (`grep -F`), so a bundle without either is planned alike
+ * on both paths: left to runsc as it is, invalid or not.
+ */
+export function mayHoldOverlayKeys(raw: Buffer): boolean {
+  return raw.includes("dev.gvisor.") || raw.includes("\\u");
+}
+
+/** A config.json that is to be edited must be one runsc can read: valid JSON and, where we look, the OCI shape. */
+export function checkSpec(bundle: Bundle): void {
   let spec: unknown;
   try {
     // As Go decodes it: each invalid byte is U+FFFD.
-    spec = JSON.parse(raw.toString("utf8"));
+    spec = JSON.parse(bundle.raw.toString("utf8"));
   } catch (error) {
-    throw new Refusal(`${file} is not valid JSON: ${describe(error)}`);
+    throw new Refusal(`${bundle.file} is not valid JSON: ${describe(error)}`);
   }
   if (!validateOciSpec(spec)) {
     const error = validateOciSpec.errors?.[0];
-    throw new Refusal(`${file}: ${error?.instancePath.slice(1).replaceAll("/", ".") || "the document"} ${error?.message}`);
+    throw new Refusal(`${bundle.file}: ${error?.instancePath.slice(1).replaceAll("/", ".") || "the document"} ${error?.message}`);
   }
-  return { dir, file, raw, spec: spec as OciSpec };
 }
 
 /**
@@ -54,10 +64,9 @@ export function readBundle(bundleArg: string | undefined, cwd: () => string): Bu
  * them. Pure: returns the new bytes and the keys removed, in file order.
  */
 export function stripAnnotations(raw: Buffer, keys: readonly string[]): { bytes: Buffer; removed: string[] } {
+  // Most bundles hold nothing that could be removed, and are spared parsing the tree: milliseconds a call.
+  if (!mayHoldOverlayKeys(raw)) return { bytes: raw, removed: [] };
   const original = raw.toString("latin1");
-  // A key is only there if it is written out, or disguised with \u escapes (it has no other character
-  // JSON can escape). Most bundles have neither, and are spared parsing the tree: milliseconds a call.
-  if (!original.includes("\\u") && !keys.some((key) => original.includes(key))) return { bytes: raw, removed: [] };
   const removed: string[] = [];
   let text = original;
   for (;;) {

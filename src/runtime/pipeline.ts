@@ -10,7 +10,7 @@ import { isAbsolute, normalize } from "node:path";
 import { configFile as configFileOf, loadConfig } from "./config.js";
 import { type RunscSearch, searchRunsc } from "./locate.js";
 import { type Plan, makePlan } from "./plan.js";
-import { type Bundle, readBundle } from "./bundle.js";
+import { type Bundle, checkSpec, mayHoldOverlayKeys, readBundle } from "./bundle.js";
 import { capabilitiesOf } from "./probe.js";
 
 export interface Seen {
@@ -33,6 +33,7 @@ export function planCall(argv: string[], env: NodeJS.ProcessEnv, cwd: () => stri
   const parsed = (seen.parsed = parseArgv(argv, flagSyntax(caps)));
   const bundleDir = bundleArg(argv, parsed, subcommandSyntax(caps));
   const bundle = (seen.bundle = bundleDir === null ? undefined : readBundle(bundleDir, cwd));
+  if (bundle && mayHoldOverlayKeys(bundle.raw)) checkSpec(bundle);
   return makePlan({ argc: argv.length, parsed, config, configFile, runsc, caps, bundle });
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { OVERLAY_ANNOTATIONS, readBundle, rewriteBundle, stripAnnotations } from "../../src/runtime/bundle.js";
+import { OVERLAY_ANNOTATIONS, checkSpec, mayHoldOverlayKeys, readBundle, rewriteBundle, stripAnnotations } from "../../src/runtime/bundle.js";
 
 /** The strip of a file whose bytes are `text` in UTF-8, read back as UTF-8. */
 const strip = (text: string) => {
@@ -108,13 +108,26 @@ describe("readBundle and rewriteBundle", () => {
     expect(readBundle(".", () => dir).file).toBe(join(dir, "config.json"));
   });
 
+  it("refuses a bundle without a readable config.json", () => {
+    expect(() => readBundle(mkdtempSync(join(tmpdir(), "rso-bundle-")), () => "/")).toThrow(/bundle .* has no readable config\.json: ENOENT/);
+  });
+
   it.each([
-    ["no config.json", null, /bundle .* has no readable config\.json: ENOENT/],
-    ["invalid JSON", "{not json", /config\.json is not valid JSON/],
-    ["annotations that are not strings", '{"annotations":{"a":1}}', /config\.json: annotations\.a must be string/],
-    ["a root that is not an object", '{"root":"rootfs"}', /config\.json: root must be object/],
-  ])("refuses %s", (_name, content, message) => {
-    const dir = content === null ? mkdtempSync(join(tmpdir(), "rso-bundle-")) : bundleWith(content);
-    expect(() => readBundle(dir, () => "/")).toThrow(message);
+    ["invalid JSON", '{"dev.gvisor.x": not json', /config\.json is not valid JSON/],
+    ["annotations that are not strings", '{"annotations":{"dev.gvisor.a":1}}', /config\.json: annotations\.dev\.gvisor\.a must be string/],
+    ["a root that is not an object", '{"root":"rootfs","x":"\\u0041"}', /config\.json: root must be object/],
+  ])("checkSpec refuses, in a file it would edit, %s", (_name, content, message) => {
+    const bundle = readBundle(bundleWith(content), () => "/");
+    expect(mayHoldOverlayKeys(bundle.raw)).toBe(true);
+    expect(() => checkSpec(bundle)).toThrow(message);
+  });
+
+  it.each([
+    ['{"annotations":{"a":"b"}}', false],
+    ["{not json at all", false],
+    ['{"annotations":{"dev.gvisor.flag.debug":"true"}}', true],
+    ['{"annotations":{"dev.gvisor.flag.overlay\\u0032":"x"}}', true],
+  ])("mayHoldOverlayKeys(%j) is %s: the launcher's screen", (content, expected) => {
+    expect(mayHoldOverlayKeys(Buffer.from(content))).toBe(expected);
   });
 });

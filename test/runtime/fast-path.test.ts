@@ -14,8 +14,6 @@ import { parse, stringify } from "smol-toml";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RunscVersion } from "../helpers/capabilities.js";
 import { LAUNCHER } from "../helpers/paths.js";
-import { fastPathFragment } from "../../src/runtime/fast-path.js";
-import { currentIdentity } from "../../src/runtime/identity.js";
 import { commandLines } from "../../src/testbed/engine.js";
 import { busyboxBundle, fakeRunsc, readRecord, workdir } from "../helpers/runtime.js";
 import { type Row, rows } from "./command-lines.js";
@@ -28,7 +26,7 @@ interface Setup {
 }
 
 /** A launcher copy with some of its settings replaced. */
-function launcher(file: string, settings: { NODE?: string; CACHE?: string }): string {
+function launcher(file: string, settings: { NODE?: string; CACHE?: string; CONFIG?: string }): string {
   let text = readFileSync(LAUNCHER, "utf8");
   for (const [name, value] of Object.entries(settings)) text = text.replace(new RegExp(`^${name}=.*$`, "m"), `${name}=${value}`);
   writeFileSync(file, text, { mode: 0o755 });
@@ -144,7 +142,7 @@ describe("a cache the launcher cannot trust costs one Node call, never an outage
   it.each([
     ["cut short in the middle", (text: string) => text.slice(0, text.length / 2)],
     ["cut short before its last line", (text: string) => text.slice(0, text.lastIndexOf("rso_end="))],
-    ["made by another planner", (text: string) => text.replace(/rso_end=\w+/, "rso_end=0000000000000000")],
+    ["made by another planner", (text: string) => text.replace(/rso_end='\w+'/, "rso_end='0000000000000000'")],
   ])("a fragment %s is not run; Node plans the call and writes it whole again", async (_, damage) => {
     await call(normal, setup, ["state", "seed"], join(setup.dir, "seed"));
     const whole = readFileSync(fragmentOf(setup), "utf8");
@@ -238,32 +236,88 @@ describe("a working directory that was deleted", () => {
   });
 });
 
-describe("a fragment made while the default config was absent", () => {
-  it("declines when RUNSC_OVERLAY_CONFIG names a file, which Node refuses when it is absent", async () => {
+describe("data made while the launcher's default config was absent", () => {
+  it("is not used when RUNSC_OVERLAY_CONFIG names a config, which Node requires to exist", async () => {
     const dir = workdir("fast-path-default");
-    const echo = join(dir, "echo");
-    writeFileSync(echo, '#!/bin/sh\necho "runsc $*"\n', { mode: 0o755 });
-    const configFile = "/etc/runsc-overlay/config.toml";
-    const fragment = join(dir, "fragment.sh");
-    writeFileSync(
-      fragment,
-      fastPathFragment({
-        planner: "p",
-        configFile,
-        identities: [{ file: echo, identity: currentIdentity(echo) }],
-        absent: [configFile],
-        path: undefined,
-        stat: "/usr/bin/stat",
-        runsc: echo,
-        syntax: { booleans: new Set(), valued: new Set() },
-        global: { inserted: ["--overlay2=root:self"], dirs: [], notes: [], fileAccess: undefined },
-        nodeSubcommands: ["create"],
-        nodeFlags: [],
-      }),
-    );
-    const run = (env: Record<string, string>) => execa("sh", ["-c", `. "$0"; rso_fast state c1; echo declined`, fragment], { env, extendEnv: false });
-    expect((await run({})).stdout).toBe("runsc --overlay2=root:self state c1");
-    expect((await run({ RUNSC_OVERLAY_CONFIG: "" })).stdout).toBe("runsc --overlay2=root:self state c1");
-    expect((await run({ RUNSC_OVERLAY_CONFIG: configFile })).stdout).toBe("declined");
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    renameSync(fakeRunsc(dir, "20240729"), join(bin, "runsc"));
+    const absent = join(dir, "absent.toml");
+    const normal = launcher(join(dir, "normal"), { CACHE: join(dir, "cache"), CONFIG: absent });
+    const fastOnly = launcher(join(dir, "fast-only"), { CACHE: join(dir, "cache"), CONFIG: absent, NODE: "/nonexistent/node" });
+    await sleep(2100);
+    const env = (extra: Record<string, string>) => ({ PATH: `${bin}:/usr/bin:/bin`, FAKE_RUNSC_RECORD: join(dir, "record"), ...extra });
+    await execa(normal, ["state", "seed"], { env: env({}), extendEnv: false, stdin: "ignore" });
+    const fast = await execa(fastOnly, ["state", "c1"], { env: env({}), extendEnv: false, reject: false, stdin: "ignore" });
+    expect([fast.exitCode, readRecord(join(dir, "record"))?.argv]).toEqual([0, ["--overlay2=root:self", "state", "c1"]]);
+    const named = await execa(fastOnly, ["state", "c2"], { env: env({ RUNSC_OVERLAY_CONFIG: absent }), extendEnv: false, reject: false, stdin: "ignore" });
+    expect(named.exitCode).not.toBe(0);
+    expect(readRecord(join(dir, "record"))?.argv).toEqual(["--overlay2=root:self", "state", "c1"]);
+    const node = await execa(normal, ["state", "c3"], { env: env({ RUNSC_OVERLAY_CONFIG: absent }), extendEnv: false, reject: false, stdin: "ignore" });
+    expect(node.stderr).toMatch(/cannot read config .*absent\.toml \(named by RUNSC_OVERLAY_CONFIG\)/);
+  });
+});
+
+describe("bundle calls and features on the fast path", () => {
+  let setup: Setup;
+  const bundles: Record<string, string> = {};
+  beforeAll(async () => {
+    setup = setUp("20240729", "");
+    const contents: Record<string, object | string> = {
+      clean: { annotations: { "io.example/keep": "yes" } },
+      overlay: { annotations: { "dev.gvisor.flag.overlay2": "root:memory" } },
+      debug: { annotations: { "dev.gvisor.flag.debug": "true" } },
+      escaped: '{"annotations":{"dev.gvisor.flag.overlay\\u0032":"root:memory"}}',
+      invalid: "{not json",
+    };
+    for (const [name, content] of Object.entries(contents)) {
+      bundles[name] = join(setup.dir, `bundle-${name}`);
+      mkdirSync(bundles[name]!);
+      writeFileSync(join(bundles[name]!, "config.json"), typeof content === "string" ? content : JSON.stringify(content));
+    }
+    await sleep(2100);
+    const seeding = launcher(join(setup.dir, "seeding"), { CACHE: join(setup.dir, "cache") });
+    await call(seeding, setup, ["state", "seed"], join(setup.dir, "seed"));
+  });
+
+  it.each([
+    ["create", (b: Record<string, string>) => ["--root", "/r", "create", "--bundle", b.clean!, "--pid-file", "/p", "c1"]],
+    ["run with = forms", (b: Record<string, string>) => ["run", `--bundle=${b.clean}`, "--detach", "c1"]],
+    ["restore", (b: Record<string, string>) => ["restore", "--image-path", "/img", "--detach", "-no-subreaper", "--bundle", b.clean!, "c1"]],
+    ["a decoy --bundle swallowed by --pid-file", (b: Record<string, string>) => ["create", "--bundle", b.clean!, "--pid-file", `--bundle=${b.overlay}`, "c1"]],
+    ["a bundle whose config.json is not JSON (runsc's to judge)", (b: Record<string, string>) => ["create", "--bundle", b.invalid!, "c1"]],
+  ])("answers %s as Node does", async (name, argv) => {
+    const fast = await call(setup.fastOnly, setup, argv(bundles), join(setup.dir, `fast-${name}`));
+    const node = await call(setup.nodeOnly, setup, argv(bundles), join(setup.dir, `node-${name}`));
+    expect(fast).toBeDefined();
+    expect(fast).toEqual(node);
+  });
+
+  it.each([
+    ["an overlay annotation", (b: Record<string, string>) => ["create", "--bundle", b.overlay!, "c1"]],
+    ["any gVisor annotation", (b: Record<string, string>) => ["create", "--bundle", b.debug!, "c1"]],
+    ["a \\u escape", (b: Record<string, string>) => ["create", "--bundle", b.escaped!, "c1"]],
+    ["the real bundle behind a decoy", (b: Record<string, string>) => ["create", "--bundle", b.overlay!, "--pid-file", `--bundle=${b.clean}`, "c1"]],
+    ["a flag runsc's create does not take", (b: Record<string, string>) => ["create", "--bundle", b.clean!, "--no-pivot", "c1"]],
+    ["no bundle there", (_: Record<string, string>) => ["create", "--bundle", "/nonexistent", "c1"]],
+  ])("leaves a bundle call with %s to Node", async (name, argv) => {
+    expect(await call(setup.fastOnly, setup, argv(bundles), join(setup.dir, `declined-${name}`))).toBeUndefined();
+  });
+
+  it("finds a bundle given by the working directory", async () => {
+    const run = (file: string, record: string) =>
+      execa(file, ["create", "c1"], { cwd: bundles.clean, env: { RUNSC_OVERLAY_CONFIG: setup.config, FAKE_RUNSC_RECORD: record }, reject: false, stdin: "ignore" });
+    await run(setup.fastOnly, join(setup.dir, "cwd-fast"));
+    await run(setup.nodeOnly, join(setup.dir, "cwd-node"));
+    expect(readRecord(join(setup.dir, "cwd-fast"))?.argv).toEqual(["--overlay2=root:self", "create", "c1"]);
+    expect(readRecord(join(setup.dir, "cwd-node"))?.argv).toEqual(["--overlay2=root:self", "create", "c1"]);
+  });
+
+  it("answers features with Node's document", async () => {
+    const features = (file: string) => execa(file, ["features"], { env: { RUNSC_OVERLAY_CONFIG: setup.config }, reject: false, stdin: "ignore" });
+    const [fast, node] = [await features(setup.fastOnly), await features(setup.nodeOnly)];
+    expect(fast.exitCode).toBe(0);
+    expect(fast.stdout).toBe(node.stdout);
+    expect(JSON.parse(fast.stdout).linux.mountExtensions).toBeDefined();
   });
 });

@@ -37,7 +37,7 @@ describe("the runsc command line planned for each call", () => {
 describe("the plan's side effects, as data", () => {
   const caps = fixtureCapabilities("20240729");
   const argv = ["create", "--bundle", "/b", "c1"];
-  const bundle: Bundle = { dir: "/b", file: "/b/config.json", spec: {}, raw: Buffer.from('{"annotations":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}') };
+  const bundle: Bundle = { dir: "/b", file: "/b/config.json", raw: Buffer.from('{"annotations":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}') };
   const plan = (config: string) => makePlan(planInput(argv, caps, config, bundle));
 
   it("strips overlay annotations from the bundle under enforce, and says so", () => {
