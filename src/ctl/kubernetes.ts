@@ -1,5 +1,5 @@
 /** `runsc-overlay-ctl kubernetes`: what a cluster needs once containerd has the runtime handler. */
-import { OVERLAY_ANNOTATIONS } from "../runtime/bundle.js";
+import { OVERLAY_ANNOTATIONS } from "../runtime/policy.js";
 
 export function kubernetesManifest(name: string): string {
   return `# A RuntimeClass for the handler that \`runsc-overlay-ctl install containerd --name ${name}\` registered

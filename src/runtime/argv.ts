@@ -4,6 +4,7 @@
  * Positions are kept so that the plan can pass every word it does not change through byte for byte.
  */
 import { Refusal } from "./errors.js";
+import { type BundleSubcommand, readsBundle } from "./policy.js";
 
 export interface FlagSyntax {
   /** Global flags that take no separate value word. */
@@ -96,14 +97,6 @@ export function scanLogFlags(argv: readonly string[]): GlobalFlag[] {
     else if (i + 1 < argv.length) found.push({ name: match[1]!, value: argv[i + 1], index: i++, words: 2 });
   }
   return found;
-}
-
-/** The subcommands that read a bundle and decide the root container's overlay. */
-export const BUNDLE_SUBCOMMANDS = ["create", "run", "restore"] as const;
-export type BundleSubcommand = (typeof BUNDLE_SUBCOMMANDS)[number];
-
-export function readsBundle(subcommand: string): subcommand is BundleSubcommand {
-  return (BUNDLE_SUBCOMMANDS as readonly string[]).includes(subcommand);
 }
 
 /**

@@ -8,10 +8,8 @@ import { isAbsolute, join, normalize, resolve } from "node:path";
 import { type Node, parseTree } from "jsonc-parser";
 import { validateOciSpec } from "../schema/validators.generated.mjs";
 import { Refusal, describe } from "./errors.js";
+import { ANNOTATION_SCREEN } from "./policy.js";
 import { replaceFile } from "../shared/replace-file.js";
-
-/** Annotations through which gVisor lets a bundle choose its own root overlay. */
-export const OVERLAY_ANNOTATIONS = ["dev.gvisor.flag.overlay2", "dev.gvisor.flag.overlay", "dev.gvisor.spec.rootfs.overlay"];
 
 export interface Bundle {
   dir: string;
@@ -32,13 +30,12 @@ export function readBundle(bundleArg: string | undefined, cwd: () => string): Bu
 }
 
 /**
- * Whether the bytes could hold a key runsc-overlay removes: every such key starts with `dev.gvisor.`,
- * and a JSON escape is the only other way to spell one (map keys are matched exactly). The launcher's
- * fast path screens with the same two strings (`grep -F`), so a bundle without either is planned alike
- * on both paths: left to runsc as it is, invalid or not.
+ * Whether the bytes could hold a key runsc-overlay removes (policy.ts's screen). The launcher's fast
+ * path screens with the same strings, so a bundle without them is planned alike on both paths: left
+ * to runsc as it is, invalid or not.
  */
 export function mayHoldOverlayKeys(raw: Buffer): boolean {
-  return raw.includes("dev.gvisor.") || raw.includes("\\u");
+  return ANNOTATION_SCREEN.some((text) => raw.includes(text));
 }
 
 /** A config.json that is to be edited must be one runsc can read: valid JSON and, where we look, the OCI shape. */

@@ -3,7 +3,8 @@
  * outputs come in as text (see probe.ts for running the binary and caching the result).
  */
 
-import type { BundleSubcommand, FlagSyntax } from "./argv.js";
+import type { FlagSyntax } from "./argv.js";
+import type { BundleSubcommand } from "./policy.js";
 
 /** The `--overlay2` grammar of one runsc build (see shared/docs/gvisor-overlay.md for the history). */
 export interface OverlayGrammar {

@@ -17,19 +17,20 @@
  * plan table through both paths.
  */
 import { statSync } from "node:fs";
-import { BUNDLE_SUBCOMMANDS, type FlagSyntax } from "./argv.js";
+import type { FlagSyntax } from "./argv.js";
 import { type Capabilities, flagSyntax, subcommandSyntax } from "./capabilities.js";
 import { readCache, writeCache } from "./cache-file.js";
 import { featuresDocument } from "./features.js";
 import { STAT_FORMAT, settledIdentity } from "./identity.js";
 import type { Seen } from "./pipeline.js";
 import { PLANNER } from "./planner.js";
-import { type GlobalPlan, JUDGED_FLAGS, globalPlan } from "./plan.js";
+import { type GlobalPlan, globalPlan } from "./plan.js";
+import { ANNOTATION_SCREEN, BUNDLE_SUBCOMMANDS, type BundleSubcommand, JUDGED_FLAGS } from "./policy.js";
 import { due } from "./report.js";
 import { quote } from "./shell.js";
 
 /** Bump when the launcher's rso_fast reads the data differently. */
-export const DATA_FORMAT = 2;
+export const DATA_FORMAT = 3;
 
 export interface FastPathInput {
   planner: string;
@@ -46,7 +47,7 @@ export interface FastPathInput {
   /** The PATH runsc was searched in, or undefined where runsc.path names it. */
   path: string | undefined;
   syntax: FlagSyntax;
-  subcommands: Partial<Record<(typeof BUNDLE_SUBCOMMANDS)[number], FlagSyntax>>;
+  subcommands: Partial<Record<BundleSubcommand, FlagSyntax>>;
   global: GlobalPlan;
   /** Caller flags Node must see (the plan judges them). */
   nodeFlags: readonly string[];
@@ -80,15 +81,11 @@ export function fastPathData(input: FastPathInput): string | undefined {
     ["rso_insert", inserted!],
     ["rso_valued", names(input.syntax.valued, input.nodeFlags)],
     ["rso_booleans", names(input.syntax.booleans, input.nodeFlags)],
-    ...BUNDLE_SUBCOMMANDS.flatMap((sub): [string, string][] => {
-      const syntax = input.subcommands[sub];
-      // No table: the launcher cannot find this subcommand's bundle, and leaves the call to Node.
-      return [
-        [`rso_${sub}_known`, syntax ? "1" : ""],
-        [`rso_${sub}_valued`, syntax ? names(syntax.valued) : ""],
-        [`rso_${sub}_booleans`, syntax ? names(syntax.booleans) : ""],
-      ];
-    }),
+    // A line per subcommand that reads a bundle: its name, its valued flags, its boolean flags. One
+    // without a table (its listing unclear) is named with none, and its calls go to Node.
+    ["rso_bundle_subcommands", BUNDLE_SUBCOMMANDS.join(" ")],
+    ["rso_bundle_tables", BUNDLE_SUBCOMMANDS.flatMap((sub) => (input.subcommands[sub] ? [`${sub}|${names(input.subcommands[sub]!.valued)}|${names(input.subcommands[sub]!.booleans)}`] : [])).join("\n")],
+    ["rso_screen", ANNOTATION_SCREEN.join("\n")],
     ["rso_features", input.features ?? ""],
     ["rso_features_runsc", input.features === undefined ? "1" : ""],
   ];

@@ -6,7 +6,8 @@ import type { ParsedArgv, GlobalFlag } from "./argv.js";
 import { lastValue } from "./argv.js";
 import type { Capabilities } from "./capabilities.js";
 import type { Config } from "../schema/config.schema.js";
-import { type Bundle, OVERLAY_ANNOTATIONS, stripAnnotations } from "./bundle.js";
+import { type Bundle, stripAnnotations } from "./bundle.js";
+import { FILE_ACCESS_FLAG, OVERLAY_ANNOTATIONS, OVERLAY_FLAGS } from "./policy.js";
 import { Refusal } from "./errors.js";
 import { featuresDocument } from "./features.js";
 import { type Overlay2, overlayEnabled, parseOverlay2, renderOverlay2 } from "./overlay.js";
@@ -43,12 +44,6 @@ export interface PlanInput {
   bundle: Bundle | undefined;
 }
 
-/** Global flags runsc-overlay owns: the caller's are removed, ours inserted. */
-export const OVERLAY_FLAGS = new Set(["overlay2", "overlay"]);
-
-/** The caller's global flags that the plan looks at: with none of them, the plan ignores the caller's flags. */
-export const JUDGED_FLAGS = [...OVERLAY_FLAGS, "file-access"];
-
 /** What every call of a given config and runsc gets, whatever else its command line says. */
 export interface GlobalPlan {
   /** Our global flags, inserted before the subcommand: runsc.flags, then --overlay2. */
@@ -62,8 +57,8 @@ export interface GlobalPlan {
 export function globalPlan(config: Config, configFile: string, caps: Capabilities, callerFlags: GlobalFlag[]): GlobalPlan {
   const overlay = planOverlay(config, configFile, caps);
   const ours = configFlags(config, configFile, caps);
-  const fromConfig = ours.filter((flag) => flag.name === "file-access").at(-1);
-  const fileAccess = fromConfig?.value ?? lastValue(callerFlags, "file-access");
+  const fromConfig = ours.filter((flag) => flag.name === FILE_ACCESS_FLAG).at(-1);
+  const fileAccess = fromConfig?.value ?? lastValue(callerFlags, FILE_ACCESS_FLAG);
   checkFileAccess(fileAccess, fromConfig !== undefined, overlay.value ?? caps.overlay2?.default ?? "none", configFile);
   const inserted = [...ours.map((flag) => flag.text), ...(overlay.value === undefined ? [] : [`--overlay2=${overlay.value}`])];
   return { inserted, dirs: overlay.dirs, notes: overlay.notes, fileAccess };

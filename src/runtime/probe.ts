@@ -5,7 +5,7 @@
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { BUNDLE_SUBCOMMANDS } from "./argv.js";
+import { BUNDLE_SUBCOMMANDS } from "./policy.js";
 import { type Capabilities, parseCapabilities } from "./capabilities.js";
 import { readCache, writeCache } from "./cache-file.js";
 import { Refusal } from "./errors.js";

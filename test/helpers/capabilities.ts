@@ -1,6 +1,6 @@
 /** Capabilities of the two Debian runsc builds, from their recorded outputs. */
 import { readFileSync } from "node:fs";
-import { BUNDLE_SUBCOMMANDS } from "../../src/runtime/argv.js";
+import { BUNDLE_SUBCOMMANDS } from "../../src/runtime/policy.js";
 import { type Capabilities, type ProbeOutputs, parseCapabilities } from "../../src/runtime/capabilities.js";
 import { FIXTURES } from "./paths.js";
 

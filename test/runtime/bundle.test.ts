@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { OVERLAY_ANNOTATIONS, checkSpec, mayHoldOverlayKeys, readBundle, rewriteBundle, stripAnnotations } from "../../src/runtime/bundle.js";
+import { checkSpec, mayHoldOverlayKeys, readBundle, rewriteBundle, stripAnnotations } from "../../src/runtime/bundle.js";
+import { OVERLAY_ANNOTATIONS } from "../../src/runtime/policy.js";
 
 /** The strip of a file whose bytes are `text` in UTF-8, read back as UTF-8. */
 const strip = (text: string) => {
