@@ -5,7 +5,7 @@
  */
 import { Document, isScalar, visit } from "yaml";
 import type { ComposeService } from "../schema/compose.schema.js";
-import type { ComposeProject } from "./compose-project.js";
+import type { ComposeProject } from "./compose.js";
 
 export interface OverrideOptions {
   runtime: string;

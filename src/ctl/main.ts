@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { Refusal, describe } from "../runtime/errors.js";
 import { composeOverride } from "./compose-override.js";
-import { loadComposeProject } from "./compose-project.js";
+import { ComposeFailed, findCompose, loadComposeProject } from "./compose.js";
 import type { ConfigVersion } from "./containerd-config.js";
 import { doctor } from "./doctor.js";
 import { explain } from "./explain.js";
@@ -136,8 +136,11 @@ program
   .addOption(name())
   .option("-o, --output <file>", "write the override there instead of stdout")
   .option("--host-network", "also put every service on the host's network (network_mode: host)", false)
-  .action((files, o) => {
-    const { text, notes } = composeOverride(loadComposeProject(files), { runtime: o.name, hostNetwork: o.hostNetwork });
+  .option("--compose <command>", "the Compose to load the project with (default: docker compose, else docker-compose)")
+  .action(async (files, o) => {
+    const compose = await findCompose(o.compose, process.env);
+    terminal.say(`loading the project with ${compose.command.join(" ")} ${compose.version}`);
+    const { text, notes } = composeOverride(await loadComposeProject(compose, files, process.env), { runtime: o.name, hostNetwork: o.hostNetwork });
     for (const note of notes) terminal.say(note);
     if (o.output === undefined) return terminal.print(text);
     replaceFile(o.output, Buffer.from(text));
@@ -147,6 +150,12 @@ program
 try {
   await program.parseAsync();
 } catch (error) {
-  process.stderr.write(`runsc-overlay-ctl: ${error instanceof Refusal ? error.message : `internal error: ${describe(error)}`}\n`);
-  process.exitCode = 1;
+  if (error instanceof ComposeFailed) {
+    // Compose's own words, and its exit status.
+    process.stderr.write(error.stderr.endsWith("\n") ? error.stderr : `${error.stderr}\n`);
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`runsc-overlay-ctl: ${error instanceof Refusal ? error.message : `internal error: ${describe(error)}`}\n`);
+    process.exitCode = 1;
+  }
 }

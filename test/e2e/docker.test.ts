@@ -227,7 +227,7 @@ describe.each(ENGINES)("$name", (generation: Generation) => {
         file("compose.yaml", `services:\n  app:\n    image: ${image}\n    command: ["sleep", "600"]\n  worker:\n    image: ${image}\n    command: ["sleep", "600"]\n`),
         file("compose.ci.yaml", "services:\n  worker:\n    environment: {ROLE: ci}\n"),
       ];
-      await execa(CTL, ["compose-override", ...files, ...options, "-o", "runsc.yaml"], { cwd: dir });
+      await execa(CTL, ["compose-override", "--compose", COMPOSE, ...files, ...options, "-o", "runsc.yaml"], { cwd: dir });
       const compose = (args: string[]) => execa(COMPOSE, ["-p", "rso", ...[...files, "runsc.yaml"].flatMap((f) => ["-f", f]), ...args], { cwd: dir, env: engine.env });
       await compose(["up", "-d"]);
       try {
