@@ -1,5 +1,5 @@
 /**
- * The one trust rule for every cache the runtime reads (fast-path fragments, parsed configs, runsc
+ * The one trust rule for every cache the runtime reads (the fast path's data, parsed configs, runsc
  * capabilities): an entry is used only where nobody but the caller's user or root could have written
  * it. The file and every directory from the cache's root down to it must be owned by one of them,
  * writable by no one else, and not a symbolic link; anything else is ignored, which costs a call its

@@ -44,9 +44,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** The fast path only saves time: a cache that cannot be written never fails a call. */
-function keepFastPathQuietly(fragment: { root: string; file: string }, seen: Seen): void {
+function keepFastPathQuietly(data: { root: string; file: string }, seen: Seen): void {
   try {
-    refreshFastPath(fragment, seen);
+    refreshFastPath(data, seen);
   } catch {
     // The next call plans in Node again.
   }

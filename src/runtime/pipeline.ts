@@ -39,7 +39,7 @@ export function planCall(argv: string[], env: NodeJS.ProcessEnv, cwd: () => stri
 
 /**
  * Where the launcher keeps what it caches for this config, under the cache directory it names
- * (RUNSC_OVERLAY_CACHE): `<prefix>.sh`, the fast-path fragment; `<prefix>.json`, the parsed config.
+ * (RUNSC_OVERLAY_CACHE): `<prefix>.sh`, the fast path's data; `<prefix>.json`, the parsed config.
  * Nothing for a config path that is not absolute and normalized, as in the launcher: a `..` would
  * lead out of the cache directory.
  */

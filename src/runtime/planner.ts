@@ -1,5 +1,5 @@
 /**
- * Which planner made a cache entry: every cache (fast-path fragments, parsed configs, runsc
+ * Which planner made a cache entry: every cache (the fast path's data, parsed configs, runsc
  * capabilities) names it, and an entry made by another build is ignored, so an upgrade never serves
  * the old build's plans. scripts/build.mjs sets it to a hash of the sources the runtime is built from;
  * install-runtime writes the same value into the launcher.
