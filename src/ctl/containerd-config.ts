@@ -14,8 +14,9 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { dirname, join } from "node:path";
-import { parse as parseToml, stringify } from "smol-toml";
-import { Refusal, describe } from "../runtime/errors.js";
+import { stringify } from "smol-toml";
+import { Refusal } from "../runtime/errors.js";
+import { parseToml, tomlHolds } from "./files.js";
 
 export type ConfigVersion = 2 | 3;
 export type Table = Record<string, unknown>;
@@ -28,14 +29,6 @@ export const SHIM_OPTIONS_TYPE_URL = "io.containerd.runsc.v1.options";
 export const SHIM_BINARY = "containerd-shim-runsc-v1";
 
 const WRITTEN_BY = "Written by runsc-overlay-ctl install containerd; runsc-overlay-ctl uninstall containerd removes it.";
-
-export function parseContainerdConfig(text: string, file: string): Table {
-  try {
-    return structuredClone(parseToml(text)) as Table;
-  } catch (error) {
-    throw new Refusal(`${file} is not valid TOML (${describe(error).split("\n")[0]}): fix it first; nothing was changed`);
-  }
-}
 
 /** The config version the handler must be written in: the main file's own, else the running containerd's. */
 export function configVersion(config: Table, file: string, fileExists: boolean, containerdMajor: number | undefined): ConfigVersion {
@@ -113,16 +106,16 @@ const createdHeader = (version: unknown) => `# ${WRITTEN_BY}\nversion = ${String
  * (a layout that defines the runtimes inline, say) rather than damaged.
  */
 export function withHandler(text: string, file: string, handler: Handler): string {
-  const config = parseContainerdConfig(text, file);
+  const config = parseToml(text, file);
   const found = findBlock(text, handler.name, file);
   if (!found && handler.name in runtimesOf(config)) {
     throw new Refusal(`${file} already defines a runtime ${handler.name} of its own: remove it, or pass another --name; nothing was changed`);
   }
-  const own = found ? parseContainerdConfig(text.slice(0, found.start) + text.slice(found.end), file) : config;
+  const own = found ? parseToml(text.slice(0, found.start) + text.slice(found.end), file) : config;
   const block = handlerBlock(handler);
   const out = found ? text.slice(0, found.start) + `\n${block}` + text.slice(found.end) : `${text}\n${block}`;
-  const expected = merge(own, parseContainerdConfig(block, "the runtime block"));
-  if (!isDeepStrictEqual(tryParse(out), expected)) {
+  const expected = merge(own, parseToml(block, "the runtime block"));
+  if (!tomlHolds(out, expected)) {
     throw new Refusal(`${file}: cannot add the runtime table safely (its CRI runtimes are written inline or as dotted keys?): add it by hand; nothing was changed`);
   }
   return out;
@@ -133,7 +126,7 @@ export function withoutHandler(text: string, file: string, name: string): string
   const found = findBlock(text, name, file);
   if (!found) return text;
   const out = text.slice(0, found.start) + text.slice(found.end);
-  return out === createdHeader(parseContainerdConfig(out, file).version) ? "" : out;
+  return out === createdHeader(parseToml(out, file).version) ? "" : out;
 }
 
 /** Where the block (and the newline install put before it) stands in `text`. */
@@ -143,14 +136,6 @@ function findBlock(text: string, name: string, file: string): { start: number; e
   const endAt = text.indexOf(end(name), at);
   if (endAt < 0) throw new Refusal(`${file}: the runtime block of ${name} has no END line: remove the block by hand; nothing was changed`);
   return { start: at > 0 && text[at - 1] === "\n" ? at - 1 : at, end: endAt + end(name).length };
-}
-
-function tryParse(text: string): Table | undefined {
-  try {
-    return structuredClone(parseToml(text)) as Table;
-  } catch {
-    return undefined;
-  }
 }
 
 function merge(a: Table, b: Table): Table {

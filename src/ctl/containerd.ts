@@ -5,7 +5,8 @@ import { basename, delimiter, dirname, join } from "node:path";
 import { execa } from "execa";
 import { Refusal } from "../runtime/errors.js";
 import { writeAll } from "../shared/replace-file.js";
-import { SHIM_BINARY, type Table, parseContainerdConfig } from "./containerd-config.js";
+import { SHIM_BINARY, type Table } from "./containerd-config.js";
+import { parseToml } from "./files.js";
 
 /** containerd's major version from `containerd --version`, or undefined where none is installed. */
 export async function containerdMajor(env: NodeJS.ProcessEnv): Promise<number | undefined> {
@@ -34,7 +35,7 @@ export async function dumpConfig(env: NodeJS.ProcessEnv, configFile: string, tex
     const dump = await execa("containerd", ["--config", scratch, "config", "dump"], { env, reject: false, timeout: 20_000 });
     if (dump.exitCode === undefined) return undefined;
     if (dump.exitCode !== 0) throw new Refusal(`containerd config dump fails with ${configFile}: ${(dump.stderr.trim().split("\n").at(-1) || `exit status ${dump.exitCode}`).replaceAll(scratch, configFile)}`);
-    const { imports: _, ...config } = parseContainerdConfig(dump.stdout, "containerd config dump");
+    const { imports: _, ...config } = parseToml(dump.stdout, "containerd config dump");
     return config;
   } finally {
     rmSync(scratch, { force: true });

@@ -8,9 +8,8 @@
  * MARK, and a line it changes keeps the original after `was: `, so that uninstall gives back the file
  * as it was. The result is checked by parsing: it must hold exactly the file's own settings plus ours.
  */
-import { isDeepStrictEqual } from "node:util";
-import { parse as parseToml } from "smol-toml";
-import { Refusal, describe } from "../runtime/errors.js";
+import { Refusal } from "../runtime/errors.js";
+import { parseToml, tomlHolds } from "./files.js";
 
 /** Podman 4's built-in runtime_supports_json: a file that sets the list replaces these. */
 export const PODMAN_JSON_RUNTIMES = ["crun", "runc", "kata", "runsc", "krun"];
@@ -19,14 +18,6 @@ const MARK = "# runsc-overlay-ctl";
 const WAS = `${MARK} was: `;
 
 type Table = Record<string, unknown>;
-
-export function parseContainersConf(text: string, file: string): Table {
-  try {
-    return structuredClone(parseToml(text)) as Table;
-  } catch (error) {
-    throw new Refusal(`${file} is not valid TOML (${describe(error).split("\n")[0]}): fix it first; nothing was changed`);
-  }
-}
 
 /** The runtime_supports_json a file sets, if it sets one. */
 export function jsonRuntimesOf(config: Table): string[] | undefined {
@@ -47,7 +38,7 @@ export function withPodmanRuntime(original: string, file: string, runtime: { nam
     throw new Refusal(`${file} already has runtime ${registered} from runsc-overlay-ctl install podman: run uninstall podman first, or pass another --config; nothing was changed`);
   }
   const text = withoutPodmanRuntime(original);
-  const config = parseContainersConf(text, file);
+  const config = parseToml(text, file);
   const engine = (config.engine ?? {}) as Table;
   if (name in ((engine.runtimes ?? {}) as Table)) throw new Refusal(`${file} already defines a runtime ${name} of its own: remove it, or pass another --name; nothing was changed`);
   const settings: Table = { runtime_supports_json: [...new Set([...(jsonRuntimesOf(config) ?? inherited), name])], ...(makeDefault ? { runtime: name } : {}) };
@@ -73,13 +64,7 @@ export function withPodmanRuntime(original: string, file: string, runtime: { nam
 
   const out = `${[...lines, ...appended].join("\n")}\n`;
   const expected = { ...config, engine: { ...engine, ...settings, runtimes: { ...((engine.runtimes ?? {}) as Table), [name]: [launcher] } } };
-  let result: unknown;
-  try {
-    result = structuredClone(parseToml(out));
-  } catch {
-    result = undefined;
-  }
-  if (!isDeepStrictEqual(result, expected)) {
+  if (!tomlHolds(out, expected)) {
     throw new Refusal(`${file}: cannot add the runtime safely (its engine settings are written inline or as dotted keys?): add it by hand; nothing was changed`);
   }
   return out;

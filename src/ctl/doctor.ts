@@ -16,10 +16,10 @@ import { OVERLAY_FLAGS } from "../runtime/policy.js";
 import { capabilitiesOf } from "../runtime/probe.js";
 import { parseDaemonJson } from "./daemon-json.js";
 import { dockerInfo } from "./dockerd.js";
-import { SHIM_BINARY, SHIM_RUNTIME_TYPE, type Table, dig, parseContainerdConfig, runtimesOf } from "./containerd-config.js";
+import { SHIM_BINARY, SHIM_RUNTIME_TYPE, type Table, dig, runtimesOf } from "./containerd-config.js";
 import { dumpConfig, findShim, shimVersion } from "./containerd.js";
-import { PODMAN_JSON_RUNTIMES, jsonRuntimesOf, parseContainersConf } from "./containers-conf.js";
-import { readIfExists } from "./files.js";
+import { PODMAN_JSON_RUNTIMES, jsonRuntimesOf } from "./containers-conf.js";
+import { parseToml, readIfExists } from "./files.js";
 import { podmanConfigFiles } from "./podman.js";
 import { launcherConfig, notLauncher } from "./launcher.js";
 
@@ -179,7 +179,7 @@ async function containerdChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, 
   }
   let dump: Table | undefined;
   try {
-    const config = parseContainerdConfig(text ?? "", file);
+    const config = parseToml(text ?? "", file);
     rootfsCheck("containerd rootfs", typeof config.root === "string" ? config.root : "/var/lib/containerd", add);
     if (text === undefined) return add("containerd", "warn", `${file} does not exist, so containerd has no runtime ${name}: run runsc-overlay-ctl install containerd`);
     dump = await dumpConfig(env, file, text);
@@ -207,7 +207,7 @@ function registration(runtime: Table | undefined, name: string, shim: string | u
   const configPath = dig(runtime, ["options", "ConfigPath"]);
   const options = typeof configPath === "string" ? readIfExists(configPath) : undefined;
   if (options === undefined) return ["fail", `runtime ${name}: gVisor's shim has no options file (${String(configPath)}), so it runs runsc itself, without runsc-overlay`];
-  const binary = parseContainerdConfig(options, configPath as string).binary_name;
+  const binary = parseToml(options, configPath as string).binary_name;
   if (typeof binary !== "string") return ["fail", `runtime ${name}: ${String(configPath)} sets no binary_name, so gVisor's shim runs runsc itself, without runsc-overlay`];
   const problem = notLauncher(binary);
   if (problem) return ["fail", `runtime ${name}: gVisor's shim runs binary_name ${binary} (${String(configPath)}), which ${problem}`];
@@ -222,7 +222,7 @@ function podmanChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, add: Add):
   let jsonRuntimes = PODMAN_JSON_RUNTIMES;
   try {
     for (const file of files) {
-      const config = parseContainersConf(readIfExists(file)!, file);
+      const config = parseToml(readIfExists(file)!, file);
       launcher = (((config.engine as Record<string, unknown> | undefined)?.runtimes ?? {}) as Record<string, unknown>)[options.name] ?? launcher;
       jsonRuntimes = jsonRuntimesOf(config) ?? jsonRuntimes;
     }

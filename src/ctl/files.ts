@@ -1,5 +1,7 @@
 /** Reading and writing the engines' config files: a backup of what was there, then an atomic replace. */
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
+import { isDeepStrictEqual } from "node:util";
+import { parse } from "smol-toml";
 import { replaceFile } from "../shared/replace-file.js";
 import { Refusal, describe } from "../runtime/errors.js";
 
@@ -9,6 +11,24 @@ export function readIfExists(file: string): string | undefined {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new Refusal(`cannot read ${file}: ${describe(error)}`);
+  }
+}
+
+/** A TOML file's tables as plain objects (smol-toml's have no prototype), or a refusal naming the file. */
+export function parseToml(text: string, file: string): Record<string, unknown> {
+  try {
+    return structuredClone(parse(text)) as Record<string, unknown>;
+  } catch (error) {
+    throw new Refusal(`${file} is not valid TOML (${describe(error).split("\n")[0]}): fix it first; nothing was changed`);
+  }
+}
+
+/** Whether TOML text holds exactly `expected`: how an edit made as text proves it changed nothing else. */
+export function tomlHolds(text: string, expected: unknown): boolean {
+  try {
+    return isDeepStrictEqual(structuredClone(parse(text)), expected);
+  } catch {
+    return false;
   }
 }
 

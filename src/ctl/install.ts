@@ -14,7 +14,6 @@ import {
   differences,
   handlerRuntime,
   newMainConfig,
-  parseContainerdConfig,
   runtimesOf,
   shimOptions,
   shimOptionsFile,
@@ -24,7 +23,7 @@ import {
 } from "./containerd-config.js";
 import { containerdMajor, dumpConfig, findShim } from "./containerd.js";
 import { withPodmanRuntime } from "./containers-conf.js";
-import { backupOf, readIfExists, update } from "./files.js";
+import { backupOf, parseToml, readIfExists, update } from "./files.js";
 import { jsonRuntimesAround, podmanConfigFiles } from "./podman.js";
 import { notLauncher } from "./launcher.js";
 import type { Output } from "./output.js";
@@ -79,7 +78,7 @@ export async function installContainerd(options: ContainerdInstall, env: NodeJS.
   const old = readIfExists(configFile);
   // The administrator's own file: what install found, less the block of an earlier install.
   const own = (old === undefined ? undefined : withoutHandler(old, configFile, name)) || undefined;
-  const config = parseContainerdConfig(own ?? "", configFile);
+  const config = parseToml(own ?? "", configFile);
   const version = options.configVersion ?? configVersion(config, configFile, own !== undefined, own === undefined ? await containerdMajor(env) : undefined);
   const before = await dumpConfig(env, configFile, own ?? `version = ${version}\n`);
   if (!before) throw new Refusal(`containerd is not on PATH: install checks the registration with containerd's own config dump, so run it where containerd is installed`);

@@ -1,8 +1,8 @@
 /** Podman's configuration files, as containers/common reads them, and what they make of our runtime. */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { PODMAN_JSON_RUNTIMES, jsonRuntimesOf, parseContainersConf } from "./containers-conf.js";
-import { readIfExists } from "./files.js";
+import { PODMAN_JSON_RUNTIMES, jsonRuntimesOf } from "./containers-conf.js";
+import { parseToml, readIfExists } from "./files.js";
 
 /** Where `install podman` writes by default: a drop-in of its own, or the one file CONTAINERS_CONF names. */
 export function podmanConfigFile(env: NodeJS.ProcessEnv): string {
@@ -33,7 +33,7 @@ export function jsonRuntimesAround(file: string, files: string[]): { inherited: 
   const at = files.indexOf(file);
   const lists = (names: string[]) => names.flatMap((name) => {
     const text = readIfExists(name);
-    const list = text === undefined ? undefined : jsonRuntimesOf(parseContainersConf(text, name));
+    const list = text === undefined ? undefined : jsonRuntimesOf(parseToml(text, name));
     return list ? [{ name, list }] : [];
   });
   const before = lists(at < 0 ? files : files.slice(0, at));

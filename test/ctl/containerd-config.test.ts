@@ -6,7 +6,6 @@ import {
   differences,
   handlerBlock,
   newMainConfig,
-  parseContainerdConfig,
   runtimesOf,
   shimOptions,
   withHandler,
@@ -14,6 +13,7 @@ import {
   withoutRuntime,
   writtenByInstall,
 } from "../../src/ctl/containerd-config.js";
+import { parseToml } from "../../src/ctl/files.js";
 
 const F = "/etc/containerd/config.toml";
 const OPTIONS = "/etc/containerd/runsc-overlay.toml";
@@ -27,7 +27,7 @@ describe("configVersion", () => {
     ["", false, 1, 2],
     ["", false, 2, 3],
   ] as const)("%j (file exists: %s, containerd %s) is version %s", (text, exists, major, expected) => {
-    expect(configVersion(parseContainerdConfig(text, F), F, exists, major)).toBe(expected);
+    expect(configVersion(parseToml(text, F), F, exists, major)).toBe(expected);
   });
 
   it.each([
@@ -35,7 +35,7 @@ describe("configVersion", () => {
     ["version = 1", true, undefined, /has config version 1/],
     ["", false, undefined, /does not exist and containerd's version is unknown: pass --config-version/],
   ] as const)("refuses %j (exists: %s)", (text, exists, major, message) => {
-    expect(() => configVersion(parseContainerdConfig(text, F), F, exists, major)).toThrow(message);
+    expect(() => configVersion(parseToml(text, F), F, exists, major)).toThrow(message);
   });
 });
 
@@ -51,7 +51,7 @@ describe("handlerBlock", () => {
   it("restates the default runtimes it is given, and leaves pod_annotations out where there are none", () => {
     const runc = { runtime_type: "io.containerd.runc.v2", options: { BinaryName: "", SystemdCgroup: false } };
     const block = handlerBlock(handler(2, { restated: { runc } }));
-    expect(runtimesOf(parseContainerdConfig(`version = 2\n${block}`, F))).toEqual({ runc, "runsc-overlay": OURS });
+    expect(runtimesOf(parseToml(`version = 2\n${block}`, F))).toEqual({ runc, "runsc-overlay": OURS });
   });
 });
 
@@ -66,7 +66,7 @@ describe("withHandler and withoutHandler", () => {
   ] as const)("adds the block to %s, keeps every byte of it, replaces the block on a re-run, and removes exactly it", (_, text, version) => {
     const added = withHandler(text, F, handler(version));
     expect(added.startsWith(text)).toBe(true);
-    expect(runtimesOf({ ...parseContainerdConfig(added, F), version })["runsc-overlay"]).toEqual(OURS);
+    expect(runtimesOf({ ...parseToml(added, F), version })["runsc-overlay"]).toEqual(OURS);
     expect(withHandler(added, F, handler(version))).toBe(added);
     const changed = withHandler(added, F, handler(version, { podAnnotations: ["dev.gvisor.*"] }));
     expect(withoutHandler(changed, F, "runsc-overlay")).toBe(text);
