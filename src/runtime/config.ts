@@ -15,18 +15,17 @@ import { PLANNER } from "./planner.js";
 
 export const DEFAULT_CONFIG_FILE = "/etc/runsc-overlay/config.toml";
 
-/**
- * The config a call reads: the one RUNSC_OVERLAY_CONFIG names (which must exist), else the one the
- * launcher was installed with (RUNSC_OVERLAY_DEFAULT_CONFIG, set by the launcher), where absence means
- * the defaults.
- */
-
 export interface LoadedConfig {
   /** The file read, or the default path that was absent. */
   file: string;
   config: Config;
 }
 
+/**
+ * The config a call reads: the one RUNSC_OVERLAY_CONFIG names (which must exist), else the one the
+ * launcher was installed with (RUNSC_OVERLAY_DEFAULT_CONFIG, set by the launcher), where absence means
+ * the defaults.
+ */
 export function configFile(env: NodeJS.ProcessEnv): { file: string; explicit: boolean } {
   const named = env.RUNSC_OVERLAY_CONFIG;
   return named ? { file: named, explicit: true } : { file: env.RUNSC_OVERLAY_DEFAULT_CONFIG || DEFAULT_CONFIG_FILE, explicit: false };

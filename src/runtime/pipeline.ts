@@ -3,10 +3,10 @@
  * `runsc-overlay-ctl explain` (which prints). Each step records what it found in `seen`, so that a
  * refusal can still be reported where the caller looks: its --log, and our own log file.
  */
+import { isAbsolute, normalize } from "node:path";
 import type { Config } from "../schema/config.schema.js";
 import { type ParsedArgv, bundleArg, parseArgv } from "./argv.js";
 import { type Capabilities, flagSyntax, subcommandSyntax } from "./capabilities.js";
-import { isAbsolute, normalize } from "node:path";
 import { configFile as configFileOf, loadConfig } from "./config.js";
 import { type RunscSearch, searchRunsc } from "./locate.js";
 import { type Plan, makePlan } from "./plan.js";
