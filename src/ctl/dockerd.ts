@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
+import { processesNamed } from "./processes.js";
 
 /** The API socket the docker CLI would use; undefined for a DOCKER_HOST that is not a unix socket. */
 export function dockerSocket(env: NodeJS.ProcessEnv): string | undefined {
@@ -26,15 +27,13 @@ export function socketOwner(socket: string): number | undefined {
       .filter((fields) => fields[7] === socket)
       .map((fields) => `socket:[${fields[6]}]`),
   );
-  for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+  return processesNamed("dockerd").find((pid) => {
     try {
-      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "dockerd") continue;
-      if (readdirSync(`/proc/${pid}/fd`).some((fd) => inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`)))) return Number(pid);
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`)));
     } catch {
-      // The process ended, or is not ours to look at.
+      return false; // The process ended, or is not ours to look at.
     }
-  }
-  return undefined;
+  });
 }
 
 export interface DockerInfo {

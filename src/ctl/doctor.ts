@@ -3,7 +3,7 @@
  * should, one line each with what to do. The runtime's own steps (config, locate, probe, plan) do the
  * checking, so doctor and the runtime cannot disagree.
  */
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmdirSync, statSync, statfsSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmdirSync, statSync, statfsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "../schema/config.schema.js";
 import { parseArgv } from "../runtime/argv.js";
@@ -21,6 +21,7 @@ import { dumpConfig, findShim, shimVersion } from "./containerd.js";
 import { PODMAN_JSON_RUNTIMES, jsonRuntimesOf } from "./containers-conf.js";
 import { parseToml, readIfExists } from "./files.js";
 import { podmanConfigFiles } from "./podman.js";
+import { processesNamed } from "./processes.js";
 import { launcherConfig, notLauncher } from "./launcher.js";
 
 export type Status = "ok" | "warn" | "fail";
@@ -264,12 +265,10 @@ function engineConfigCheck(env: NodeJS.ProcessEnv, launchers: Launchers, add: Ad
 
 /** Running processes named `name`, with their environment. */
 function runningProcesses(name: string): { pid: number; environ: Record<string, string> }[] {
-  return readdirSync("/proc").flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
+  return processesNamed(name).flatMap((pid) => {
     try {
-      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() !== name) return [];
-      const pairs = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]);
-      return [{ pid: Number(entry), environ: Object.fromEntries(pairs) as Record<string, string> }];
+      const pairs = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]);
+      return [{ pid, environ: Object.fromEntries(pairs) as Record<string, string> }];
     } catch {
       return []; // gone meanwhile
     }
