@@ -26,11 +26,12 @@ writeFileSync(
 );
 
 mkdirSync(join(root, "dist"), { recursive: true });
-// The planner's identity (src/runtime/planner.ts): a hash of everything a plan is made from, the same in
-// both bundles and in the launcher (install-runtime reads dist/planner-id).
+// The planner's identity (src/runtime/planner.ts): a hash of everything a plan is made from, and of the
+// launcher that reads the fast path's data, the same in both bundles and in the launcher
+// (install-runtime reads dist/planner-id).
 const hash = createHash("sha256");
-for (const file of ["package-lock.json", ...readdirSync(join(root, "src"), { recursive: true, encoding: "utf8" }).map((name) => `src/${name}`).sort()]) {
-  if (/\.(ts|mjs|json)$/.test(file)) hash.update(`${file}\0`).update(readFileSync(join(root, file)));
+for (const file of ["package-lock.json", "bin/runsc-overlay", ...readdirSync(join(root, "src"), { recursive: true, encoding: "utf8" }).map((name) => `src/${name}`).sort()]) {
+  if (/\.(ts|mjs|json)$|^bin\//.test(file)) hash.update(`${file}\0`).update(readFileSync(join(root, file)));
 }
 const plannerId = hash.digest("hex").slice(0, 16);
 writeFileSync(join(root, "dist/planner-id"), `${plannerId}\n`);

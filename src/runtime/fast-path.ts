@@ -29,9 +29,6 @@ import { ANNOTATION_SCREEN, BUNDLE_SUBCOMMANDS, type BundleSubcommand, JUDGED_FL
 import { due } from "./report.js";
 import { quote } from "./shell.js";
 
-/** Bump when the launcher's rso_fast reads the data differently. */
-export const DATA_FORMAT = 3;
-
 export interface FastPathInput {
   planner: string;
   runsc: string;
@@ -66,7 +63,6 @@ export function fastPathData(input: FastPathInput): string | undefined {
   const inserted = lines(input.global.inserted);
   if ([files, absent, dirs, inserted].includes(undefined) || (input.path ?? "").includes("\n")) return undefined;
   const values: [string, string][] = [
-    ["rso_format", String(DATA_FORMAT)],
     ["rso_runsc", input.runsc],
     ["rso_stat", input.stat],
     ["rso_grep", input.grep],
@@ -112,7 +108,7 @@ export function refreshFastPath(cache: { root: string; file: string }, seen: See
   const identities = files.map((file) => ({ file, identity: file === configFile ? configIdentity : settledIdentity(file) }));
   if (identities.some((id) => id.identity === undefined || id.identity === "absent")) return;
   const absent = [...(configIdentity === "absent" ? [configFile] : []), ...search.passed.filter((passed) => !passed.launcher).map((passed) => passed.candidate)];
-  const inputs = `# inputs: ${JSON.stringify({ planner: PLANNER, format: DATA_FORMAT, identities, absent, path: search.path })}\n`;
+  const inputs = `# inputs: ${JSON.stringify({ planner: PLANNER, identities, absent, path: search.path })}\n`;
   const existing = readCache(cache.file, cache.root);
   if (existing?.startsWith(inputs) && existing.endsWith(`\nrso_end=${quote(PLANNER)}\n`)) return;
   let global: GlobalPlan;

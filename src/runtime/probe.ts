@@ -11,13 +11,11 @@ import { readCache, writeCache } from "./cache-file.js";
 import { Refusal } from "./errors.js";
 import { PLANNER } from "./planner.js";
 
-/** Bump when Capabilities changes shape, so that old cache entries are ignored. */
-const CACHE_FORMAT = 2;
-
 export function capabilitiesOf(runsc: string, cacheDir: string): Capabilities {
   const st = statSync(runsc);
   const identity = `${PLANNER}\0${runsc}\0${st.size}\0${st.mtimeMs}`;
-  const file = join(cacheDir, `capabilities-v${CACHE_FORMAT}-${st.dev}-${st.ino}.json`);
+  // The planner's identity, in the entry, stands for the shape of Capabilities too.
+  const file = join(cacheDir, `capabilities-${st.dev}-${st.ino}.json`);
   try {
     const cached = JSON.parse(readCache(file, cacheDir) ?? "null") as { identity: string; caps: Capabilities } | null;
     if (cached?.identity === identity) return cached.caps;
