@@ -53,40 +53,45 @@ export function checkSpec(bundle: Bundle): void {
   }
 }
 
+/** What to do with one annotation key: runsc-overlay's policy (policy.ts's judgeAnnotation). */
+export type Judge = (key: string) => "keep" | "remove" | "refuse";
+
 /**
- * Removes every listed annotation, wherever Go's encoding/json would find it: runsc matches the
- * `annotations` field name case-insensitively and merges repeated objects, so each of them counts.
- * The file is read as one character per byte (latin1), so offsets are byte offsets and every byte
- * not removed stays as it was, valid UTF-8 or not; names are decoded from their bytes as Go decodes
- * them. Pure: returns the new bytes and the keys removed, in file order.
+ * Removes every annotation the judge says to remove, wherever Go's encoding/json would find it:
+ * runsc matches the `annotations` field name case-insensitively and merges repeated objects, so each
+ * of them counts. The file is read as one character per byte (latin1), so offsets are byte offsets and
+ * every byte not removed stays as it was, valid UTF-8 or not; names are decoded from their bytes as Go
+ * decodes them. Where the judge refuses any key, nothing is removed and the keys refused are returned.
+ * Pure: returns the new bytes and the keys removed or refused, in file order.
  */
-export function stripAnnotations(raw: Buffer, keys: readonly string[]): { bytes: Buffer; removed: string[] } {
-  // Most bundles hold nothing that could be removed, and are spared parsing the tree: milliseconds a call.
-  if (!mayHoldOverlayKeys(raw)) return { bytes: raw, removed: [] };
-  const original = raw.toString("latin1");
+export function stripAnnotations(raw: Buffer, judge: Judge): { bytes: Buffer; removed: string[]; refused: string[] } {
+  // Most bundles hold nothing that could be judged, and are spared parsing the tree: milliseconds a call.
+  if (!mayHoldOverlayKeys(raw)) return { bytes: raw, removed: [], refused: [] };
+  let text = raw.toString("latin1");
+  const refused = annotations(text, parseTree(text)).flatMap(({ key }) => (judge(key) === "refuse" ? [key] : []));
+  if (refused.length > 0) return { bytes: raw, removed: [], refused };
   const removed: string[] = [];
-  let text = original;
   for (;;) {
-    const target = findAnnotation(text, parseTree(text), keys);
-    if (!target) return { bytes: Buffer.from(text, "latin1"), removed };
+    const target = annotations(text, parseTree(text)).find(({ key }) => judge(key) === "remove");
+    if (!target) return { bytes: Buffer.from(text, "latin1"), removed, refused };
     removed.push(target.key);
     const [start, end] = removalRange(target.object, target.index);
     text = text.slice(0, start) + text.slice(end);
   }
 }
 
-function findAnnotation(text: string, root: Node | undefined, keys: readonly string[]): { object: Node; index: number; key: string } | undefined {
+/** Every annotation Go's decoder would see, in file order, with the object and index it stands at. */
+function annotations(text: string, root: Node | undefined): { object: Node; index: number; key: string }[] {
+  const found: { object: Node; index: number; key: string }[] = [];
   for (const field of root?.type === "object" ? (root.children ?? []) : []) {
     const [name, value] = field.children ?? [];
     if (!name || value?.type !== "object" || goFold(goString(text, name)) !== "annotations") continue;
-    const properties = value.children ?? [];
-    for (let index = 0; index < properties.length; index++) {
-      const keyNode = properties[index]!.children?.[0];
-      const key = keyNode && goString(text, keyNode);
-      if (key !== undefined && keys.includes(key)) return { object: value, index, key };
-    }
+    (value.children ?? []).forEach((property, index) => {
+      const keyNode = property.children?.[0];
+      if (keyNode) found.push({ object: value, index, key: goString(text, keyNode) });
+    });
   }
-  return undefined;
+  return found;
 }
 
 /**
@@ -121,7 +126,7 @@ function goFold(name: string): string {
  * Replaces config.json atomically, keeping its mode and owner. Where it cannot (a read-only bundle,
  * a full disk), the container must not start: runsc would read the annotations still there.
  */
-export function rewriteBundle(edit: { bundle: Bundle; bytes: Buffer; removed: string[] }): void {
+export function rewriteBundle(edit: { bundle: Bundle; bytes: Buffer; removed: readonly string[] }): void {
   try {
     replaceFile(edit.bundle.file, edit.bytes);
   } catch (error) {

@@ -25,7 +25,7 @@ import { STAT_FORMAT, settledIdentity } from "./identity.js";
 import type { Seen } from "./pipeline.js";
 import { PLANNER } from "./planner.js";
 import { type GlobalPlan, globalPlan } from "./plan.js";
-import { ANNOTATION_SCREEN, BUNDLE_SUBCOMMANDS, type BundleSubcommand, JUDGED_FLAGS } from "./policy.js";
+import { ANNOTATION_SCREEN, BUNDLE_SUBCOMMANDS, type BundleSubcommand, JUDGED_FLAGS, OWN_OVERLAY_SUBCOMMANDS } from "./policy.js";
 import { due } from "./report.js";
 import { quote } from "./shell.js";
 
@@ -80,6 +80,7 @@ export function fastPathData(input: FastPathInput): string | undefined {
     // A line per subcommand that reads a bundle: its name, its valued flags, its boolean flags. One
     // without a table (its listing unclear) is named with none, and its calls go to Node.
     ["rso_bundle_subcommands", BUNDLE_SUBCOMMANDS.join(" ")],
+    ["rso_refused_subcommands", Object.keys(OWN_OVERLAY_SUBCOMMANDS).join(" ")],
     ["rso_bundle_tables", BUNDLE_SUBCOMMANDS.flatMap((sub) => (input.subcommands[sub] ? [`${sub}|${names(input.subcommands[sub]!.valued)}|${names(input.subcommands[sub]!.booleans)}`] : [])).join("\n")],
     ["rso_screen", ANNOTATION_SCREEN.join("\n")],
     ["rso_features", input.features ?? ""],

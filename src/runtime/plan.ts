@@ -7,7 +7,7 @@ import { lastValue } from "./argv.js";
 import type { Capabilities } from "./capabilities.js";
 import type { Config } from "../schema/config.schema.js";
 import { type Bundle, stripAnnotations } from "./bundle.js";
-import { FILE_ACCESS_FLAG, OVERLAY_ANNOTATIONS, OVERLAY_FLAGS } from "./policy.js";
+import { FILE_ACCESS_FLAG, OVERLAY_FLAGS, OWN_OVERLAY_SUBCOMMANDS, annotationFamily, judgeAnnotation, releaseOf } from "./policy.js";
 import { Refusal } from "./errors.js";
 import { featuresDocument } from "./features.js";
 import { type Overlay2, overlayEnabled, parseOverlay2, renderOverlay2 } from "./overlay.js";
@@ -72,9 +72,11 @@ export function makePlan({ argc, parsed, config, configFile, runsc, caps, bundle
   if (parsed.subcommand === "features") {
     return caps.features ? untouched : { kind: "print", text: featuresDocument(caps) };
   }
+  const own = OWN_OVERLAY_SUBCOMMANDS[parsed.subcommand];
+  if (own !== undefined) throw new Refusal(`runsc ${parsed.subcommand} ${own}, so runsc-overlay cannot apply overlay.overlay2 of ${configFile}: run it with runsc itself`);
   const global = globalPlan(config, configFile, caps, parsed.flags);
   const removed = new Set(parsed.flags.filter((flag) => OVERLAY_FLAGS.has(flag.name)).flatMap((flag) => [flag.index, flag.index + flag.words - 1]));
-  const edit = bundle && config.overlay.annotations === "enforce" ? stripAnnotations(bundle.raw, OVERLAY_ANNOTATIONS) : undefined;
+  const edit = bundle && config.overlay.annotations === "enforce" ? enforceAnnotations(bundle, config, configFile, caps) : undefined;
   const stripped = edit !== undefined && edit.removed.length > 0;
   return {
     kind: "exec",
@@ -88,9 +90,39 @@ export function makePlan({ argc, parsed, config, configFile, runsc, caps, bundle
     bundleEdit: stripped ? { bundle: bundle!, ...edit } : undefined,
     notes: [
       ...global.notes,
-      ...(stripped ? [{ level: "warn" as const, msg: `removed ${edit.removed.join(", ")} from ${bundle!.file} (overlay.annotations = "enforce")` }] : []),
+      ...(stripped ? removalNotes(edit.removed, bundle!.file) : []),
     ],
   };
+}
+
+/** The bundle's annotations judged by the policy: what to remove, or a refusal naming every key refused and why. */
+function enforceAnnotations(bundle: Bundle, config: Config, configFile: string, caps: Capabilities): { bytes: Buffer; removed: string[] } {
+  const release = releaseOf(caps.version);
+  const edit = stripAnnotations(bundle.raw, (key) => judgeAnnotation(key, release, config.overlay.allow_annotations).action);
+  if (edit.refused.length > 0) {
+    const reasons = byFamily(edit.refused).map(({ keys, name, effect }) => `${keys.join(", ")}: ${effect} (family "${name}")`);
+    throw new Refusal(
+      `${bundle.file} has ${reasons.join("; ")}. Under overlay.annotations = "enforce" runsc-overlay refuses it, as removing it would start the container on another root than it asked for: ` +
+        `remove it from the container's annotations, or add the family to overlay.allow_annotations in ${configFile}`,
+    );
+  }
+  return edit;
+}
+
+function removalNotes(removed: readonly string[], file: string): Note[] {
+  return byFamily(removed).map(({ keys, effect }) => ({ level: "warn", msg: `removed ${keys.join(", ")} from ${file} (overlay.annotations = "enforce"): ${effect}` }));
+}
+
+/** Keys grouped by their family, in the order of their first key. */
+function byFamily(keys: readonly string[]): { name: string; effect: string; keys: string[] }[] {
+  const groups = new Map<string, { name: string; effect: string; keys: string[] }>();
+  for (const key of new Set(keys)) {
+    const family = annotationFamily(key)!;
+    const group = groups.get(family.name) ?? { name: family.name, effect: family.effect, keys: [] };
+    group.keys.push(key);
+    groups.set(family.name, group);
+  }
+  return [...groups.values()];
 }
 
 interface OverlayPlan {

@@ -1,4 +1,5 @@
 import type { FromSchema } from "json-schema-to-ts";
+import { ANNOTATION_FAMILY_NAMES } from "../runtime/policy.ts";
 
 /**
  * runsc-overlay's own config.toml. ajv validates against this schema (compiled ahead of time by
@@ -27,6 +28,7 @@ export const configSchema = {
         fallback: { enum: ["dir", "fail", "passthrough"], default: "dir" },
         fallback_dir: { type: "string", pattern: "^/", default: "/var/lib/runsc-overlay/filestore" },
         annotations: { enum: ["enforce", "allow"], default: "enforce" },
+        allow_annotations: { type: "array", items: { enum: ANNOTATION_FAMILY_NAMES }, uniqueItems: true, default: [] },
       },
       default: {},
     },

@@ -6,7 +6,7 @@ describe("kubernetesManifest", () => {
     const text = kubernetesManifest(name);
     expect(text).toContain(`kind: RuntimeClass\nmetadata:\n  name: ${name}\nhandler: ${name}\n`);
     expect(text).toContain(`runsc-overlay-ctl install containerd --name ${name}`);
-    expect(text).toContain("--pod-annotations 'dev.gvisor.*'");
-    expect(text).toContain("dev.gvisor.flag.overlay2, dev.gvisor.flag.overlay, dev.gvisor.spec.rootfs.overlay");
+    expect(text).toContain("--pod-annotations 'dev.gvisor.spec.mount.*'");
+    expect(text).toContain("With 'dev.gvisor.*', a pod could choose its own root");
   });
 });

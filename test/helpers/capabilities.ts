@@ -1,10 +1,10 @@
-/** Capabilities of the two Debian runsc builds, from their recorded outputs. */
+/** Capabilities of Debian's two runsc builds and of gVisor's release-20260817, from their recorded outputs. */
 import { readFileSync } from "node:fs";
 import { BUNDLE_SUBCOMMANDS } from "../../src/runtime/policy.js";
 import { type Capabilities, type ProbeOutputs, parseCapabilities } from "../../src/runtime/capabilities.js";
 import { FIXTURES } from "./paths.js";
 
-export type RunscVersion = "20221219" | "20240729";
+export type RunscVersion = "20221219" | "20240729" | "20260817";
 
 /** What `runsc -X help` answered on the real binaries for the flags their listings leave ambiguous. */
 const PROBED_BOOLEANS = new Set(["net-raw", "nvproxy-docker"]);

@@ -3,12 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSpec, mayHoldOverlayKeys, readBundle, rewriteBundle, stripAnnotations } from "../../src/runtime/bundle.js";
-import { OVERLAY_ANNOTATIONS } from "../../src/runtime/policy.js";
+import { judgeAnnotation } from "../../src/runtime/policy.js";
+
+/** The policy's judge for the newest runsc, nothing allowed. */
+const enforce = (key: string) => judgeAnnotation(key, undefined, []).action;
 
 /** The strip of a file whose bytes are `text` in UTF-8, read back as UTF-8. */
 const strip = (text: string) => {
-  const { bytes, removed } = stripAnnotations(Buffer.from(text), OVERLAY_ANNOTATIONS);
-  return { text: bytes.toString(), removed };
+  const { bytes, removed, refused } = stripAnnotations(Buffer.from(text), enforce);
+  return { text: bytes.toString(), removed, ...(refused.length > 0 ? { refused } : {}) };
 };
 
 describe("stripAnnotations", () => {
@@ -21,9 +24,9 @@ describe("stripAnnotations", () => {
     },
     {
       name: "the last one, with the comma before it",
-      input: '{"annotations":{"a":"1","dev.gvisor.spec.rootfs.overlay":"memory"}}',
+      input: '{"annotations":{"a":"1","dev.gvisor.bundle.experimental-high-performance":"true"}}',
       output: '{"annotations":{"a":"1"}}',
-      removed: ["dev.gvisor.spec.rootfs.overlay"],
+      removed: ["dev.gvisor.bundle.experimental-high-performance"],
     },
     {
       name: "the only one",
@@ -32,10 +35,24 @@ describe("stripAnnotations", () => {
       removed: ["dev.gvisor.flag.overlay"],
     },
     {
-      name: "all three, and a repeated key",
-      input: '{"annotations":{"dev.gvisor.flag.overlay2":"x","keep":"y","dev.gvisor.flag.overlay":"true","dev.gvisor.spec.rootfs.overlay":"memory","dev.gvisor.flag.overlay2":"z"}}',
-      output: '{"annotations":{"keep":"y"}}',
-      removed: ["dev.gvisor.flag.overlay2", "dev.gvisor.flag.overlay", "dev.gvisor.spec.rootfs.overlay", "dev.gvisor.flag.overlay2"],
+      name: "several families, a key gVisor's inventory does not know, and a repeated key",
+      input: '{"annotations":{"dev.gvisor.flag.overlay2":"x","keep":"y","dev.gvisor.flag.overlay":"true","dev.gvisor.flag.directfs":"true","dev.gvisor.future.root":"x","dev.gvisor.spec.mount.v.share":"pod","dev.gvisor.flag.overlay2":"z"}}',
+      output: '{"annotations":{"keep":"y","dev.gvisor.spec.mount.v.share":"pod"}}',
+      removed: ["dev.gvisor.flag.overlay2", "dev.gvisor.flag.overlay", "dev.gvisor.flag.directfs", "dev.gvisor.future.root", "dev.gvisor.flag.overlay2"],
+    },
+    {
+      name: "a rootfs hint, refused whole with nothing removed",
+      input: '{"annotations":{"dev.gvisor.flag.overlay2":"x","dev.gvisor.spec.rootfs.source":"/any","dev.gvisor.spec.rootfs.type":"bind"}}',
+      output: '{"annotations":{"dev.gvisor.flag.overlay2":"x","dev.gvisor.spec.rootfs.source":"/any","dev.gvisor.spec.rootfs.type":"bind"}}',
+      removed: [],
+      refused: ["dev.gvisor.spec.rootfs.source", "dev.gvisor.spec.rootfs.type"],
+    },
+    {
+      name: "a tar upper layer spelled with an escape, in a second annotations object",
+      input: '{"annotations":{"a":"b"},"ANNOTATIONS":{"dev.gvisor.tar.rootfs.uppe\\u0072":"/t.tar"}}',
+      output: '{"annotations":{"a":"b"},"ANNOTATIONS":{"dev.gvisor.tar.rootfs.uppe\\u0072":"/t.tar"}}',
+      removed: [],
+      refused: ["dev.gvisor.tar.rootfs.upper"],
     },
     {
       name: "a key spelled with a JSON escape",
@@ -67,14 +84,14 @@ describe("stripAnnotations", () => {
       output: '{"process":{"annotations":{"dev.gvisor.flag.overlay2":"x"}}}',
       removed: [],
     },
-  ])("$name", ({ input, output, removed }) => {
-    expect(strip(input)).toEqual({ text: output, removed });
+  ] as { name: string; input: string; output: string; removed: string[]; refused?: string[] }[])("$name", ({ input, output, removed, refused }) => {
+    expect(strip(input)).toEqual({ text: output, removed, ...(refused ? { refused } : {}) });
   });
 
   it("finds annotationſ in a file that is not valid UTF-8, as Go does, and keeps every other byte", () => {
     const head = Buffer.from('{"process":{"env":["A=');
     const rest = Buffer.from('"]},"annotation\u017f":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}');
-    const { bytes, removed } = stripAnnotations(Buffer.concat([head, Buffer.from([0xff]), rest]), OVERLAY_ANNOTATIONS);
+    const { bytes, removed } = stripAnnotations(Buffer.concat([head, Buffer.from([0xff]), rest]), enforce);
     expect(removed).toEqual(["dev.gvisor.flag.overlay2"]);
     expect(bytes.equals(Buffer.concat([head, Buffer.from([0xff]), Buffer.from('"]},"annotation\u017f":{"k":"v"}}')]))).toBe(true);
   });
@@ -98,7 +115,7 @@ describe("readBundle and rewriteBundle", () => {
     const dir = bundleWith(Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3]), tail]));
     chmodSync(join(dir, "config.json"), 0o640);
     const bundle = readBundle(dir, () => "/");
-    rewriteBundle({ bundle, ...stripAnnotations(bundle.raw, OVERLAY_ANNOTATIONS) });
+    rewriteBundle({ bundle, ...stripAnnotations(bundle.raw, enforce) });
     const expected = Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"]},"annotations":{"k":"v"}}')]);
     expect(readFileSync(join(dir, "config.json")).equals(expected)).toBe(true);
     expect(statSync(join(dir, "config.json")).mode & 0o777).toBe(0o640);

@@ -23,6 +23,14 @@ export interface Row {
 }
 
 export const rows: Row[] = [
+  // Subcommands that choose their own overlay whatever --overlay2 says.
+  { name: "runsc do, which sets its own overlay", argv: ["--root", "/r", "do", "--", "sh"], refusal: /^runsc do sets its own overlay .* so runsc-overlay cannot apply overlay\.overlay2 of \/etc\/runsc-overlay\/config\.toml: run it with runsc itself$/ },
+  { name: "runsc sandboxexec, which runs root:memory", argv: ["sandboxexec", "c1", "sh"], version: "20260817", refusal: /^runsc sandboxexec runs its sandbox on root:memory/ },
+  // The upper layer's size cap, where runsc has the suffix, and a clear refusal where it has not.
+  { name: "a size cap on the current gVisor", argv: ["create", "--bundle", "/b", "c1"], version: "20260817", config: '[overlay]\noverlay2 = "root:self,size=64m"', runsc: ["--overlay2=root:self,size=64m", "create", "--bundle", "/b", "c1"] },
+  { name: "a size cap on Debian 13's runsc, which has no size suffix", argv: ["create", "--bundle", "/b", "c1"], config: '[overlay]\noverlay2 = "root:self,size=64m"', refusal: /^runsc 0\.0~20240729\.0 has no `,size=` suffix \(added in release-20250611\.0\), so overlay\.overlay2 = "root:self,size=64m" .* cannot be applied/ },
+  { name: "a size cap on Debian 12's runsc", argv: ["start", "c1"], version: "20221219", config: '[overlay]\noverlay2 = "root:self,size=64m"', refusal: /^runsc 0\.0~20221219\.0 has no `,size=` suffix \(added in release-20250611\.0\)/ },
+  { name: "the current gVisor's create --fs-restore-image-path passes through", argv: ["create", "--bundle", "/b", "--fs-restore-image-path", "/img", "c1"], version: "20260817", runsc: [SELF, "create", "--bundle", "/b", "--fs-restore-image-path", "/img", "c1"] },
   // Docker through the runc-v2 shim.
   { name: "docker create", argv: [...DOCKER, "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "c1"], runsc: [...DOCKER, SELF, "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "c1"] },
   { name: "docker create with console socket and systemd cgroup", argv: [...DOCKER, "--systemd-cgroup", "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "--console-socket", "/s.sock", "c1"], runsc: [...DOCKER, "--systemd-cgroup", SELF, "create", "--bundle", "/b", "--pid-file", "/b/init.pid", "--console-socket", "/s.sock", "c1"] },

@@ -11,7 +11,7 @@ describe("parseConfig", () => {
   it("fills in every default from an empty file", () => {
     expect(parseConfig("", F)).toEqual({
       runsc: { path: "", flags: [] },
-      overlay: { overlay2: "root:self", fallback: "dir", fallback_dir: "/var/lib/runsc-overlay/filestore", annotations: "enforce" },
+      overlay: { overlay2: "root:self", fallback: "dir", fallback_dir: "/var/lib/runsc-overlay/filestore", annotations: "enforce", allow_annotations: [] },
       log: { file: "/var/log/runsc-overlay.log", level: "error" },
       cache: { dir: "/var/cache/runsc-overlay" },
     });
