@@ -1,5 +1,5 @@
 /** Where scripts/test puts the real parts the suites run. */
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { criProtoDirs } from "../../src/testbed/cri.js";
 import { generations } from "../../src/testbed/generations.js";
@@ -12,10 +12,19 @@ export const CTL = `${parts}/prefix/bin/runsc-overlay-ctl`;
 export const RUNSC = {
   "20240729": `${parts}/runsc-20240729/usr/bin/runsc`,
   "20221219": `${parts}/runsc-20221219/usr/bin/runsc`,
+  "20260817": `${parts}/gvisor-20260817/runsc`,
 } as const;
+/** The runsc versions the suites run, Debian's two always; gVisor's own where scripts/fetch-gvisor found it. */
+export const REAL_RUNSC = (Object.keys(RUNSC) as (keyof typeof RUNSC)[]).filter((version) => existsSync(RUNSC[version]));
+export const NO_CURRENT_GVISOR = existsSync(RUNSC["20260817"])
+  ? undefined
+  : "no gVisor release-20260817 here: its release storage is unreachable and ../shared/bin has no build (scripts/fetch-gvisor)";
 export const BUSYBOX = `${parts}/busybox/bin/busybox`;
-/** gVisor's containerd shim, which no reachable package ships: shared/bin holds a build (its README says which). */
-export const SHIM_DIR = resolve(root, "../shared/bin");
+/** gVisor's containerd shim, which no reachable package ships: from gVisor's releases or ../shared/bin (scripts/fetch-gvisor). */
+export const SHIM_DIR = `${parts}/gvisor-20260817`;
+export const NO_SHIM = existsSync(`${SHIM_DIR}/containerd-shim-runsc-v1`)
+  ? undefined
+  : "no gVisor containerd shim here: gVisor's release storage is unreachable and ../shared/bin has none (scripts/fetch-gvisor)";
 export const FIXTURES = `${root}test/runtime/fixtures`;
 
 /** The engine generations of the end-to-end suite: Debian 12's (containerd 1.6) and sid's (containerd 2.1). */

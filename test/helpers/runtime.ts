@@ -2,7 +2,7 @@
 import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { type Options, execa } from "execa";
 import type { RunscVersion } from "./capabilities.js";
 import { busyboxBundle as makeBundle } from "../../src/testbed/busybox.js";
@@ -74,6 +74,18 @@ export function spawnWithFiles(file: string, args: string[], base: string, optio
 
 export function runRuntime(args: string[], config: string, options: Options = {}) {
   return execa(LAUNCHER, args, { reject: false, stdin: "ignore", ...options, env: { RUNSC_OVERLAY_CONFIG: config, ...options.env } });
+}
+
+/**
+ * Unmounts whatever is mounted under `dir`, deepest first: gVisor release-20260810 and later keep a
+ * `null-netns` bind mount in each --root after delete.
+ */
+export function unmountUnder(dir: string): void {
+  const points = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[4]?.replace(/\\(\d{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))))
+    .filter((point): point is string => point !== undefined && point.startsWith(`${dir}/`));
+  for (const point of points.sort((a, b) => b.length - a.length)) spawnSync("umount", ["-l", point]);
 }
 
 export function busyboxBundle(dir: string, args: string[], extra: Record<string, unknown> = {}): string {
