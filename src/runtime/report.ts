@@ -1,8 +1,9 @@
 /**
- * Where errors and notes go. A refusal is one line in the caller's `--log` (JSON, or text where the
- * caller asked for `--log-format=text`) and on stderr: Docker and containerd show the `msg` of the last
- * error line of the log file to the user. Notes go to runsc-overlay's own log file. A log that cannot
- * be written is skipped: logging never fails a call.
+ * Where errors and notes go. A refusal is one line in the caller's `--log`, in the format it asked
+ * for (JSON, or text for `--log-format=text`): Docker, containerd and Podman show the `msg` of the last
+ * error line of that file to the user. On stderr, which people read (and Podman prints as it is), it
+ * is the message alone, as runsc and runc write theirs. Notes go to runsc-overlay's own log file. A log
+ * that cannot be written is skipped: logging never fails a call.
  */
 import { appendFileSync, closeSync, openSync, writeSync } from "node:fs";
 import { type GlobalFlag, lastValue } from "./argv.js";
@@ -45,7 +46,7 @@ export function reportRefusal(message: string, log: CallerLog): void {
   };
   if (log.fd !== undefined) attempt(() => writeSync(log.fd!, errorLine(message, now, log.text)));
   else if (log.file !== undefined) attempt(() => appendFileSync(log.file!, errorLine(message, now, log.text)));
-  attempt(() => writeSync(2, errorLine(message, now, false)));
+  attempt(() => writeSync(2, `${message}\n`));
 }
 
 const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;

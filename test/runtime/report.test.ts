@@ -86,7 +86,7 @@ describe("refusals", () => {
     expect(line.level).toBe("error");
     expect(line.msg).toMatch(message);
     expect(new Date(line.time).toISOString()).toBe(line.time);
-    expect(JSON.parse(String(result.stderr))).toEqual(line);
+    expect(result.stderr).toBe(line.msg);
   });
 
   it("writes a text line where the caller asked for --log-format=text", async () => {
@@ -103,7 +103,7 @@ describe("refusals", () => {
     mkdirSync(caseDir);
     const result = await runRuntime(["--log", "/nonexistent/dir/log.json", "--file-access=shared", "start", "c1"], writeConfig(caseDir, fakes["20240729"]));
     expect(result.exitCode).toBe(1);
-    expect(JSON.parse(String(result.stderr)).msg).toMatch(/--file-access=shared/);
+    expect(result.stderr).toMatch(/^--file-access=shared \(from the caller's command line .*\) conflicts with --overlay2=root:self: .*[^\n]$/);
   });
 
   it("never fails a call over its own log file", async () => {
