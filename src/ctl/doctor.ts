@@ -23,6 +23,7 @@ import { parseToml, readIfExists } from "./files.js";
 import { podmanConfigFiles } from "./podman.js";
 import { processesNamed } from "./processes.js";
 import { launcherConfig, notLauncher } from "./launcher.js";
+import { annotationsCheck, inventoryCheck, podAnnotationsCheck, sizeCheck } from "./annotation-checks.js";
 
 export type Status = "ok" | "warn" | "fail";
 
@@ -54,11 +55,14 @@ export async function doctor(options: DoctorOptions, env: NodeJS.ProcessEnv): Pr
   const runtime = runtimeChecks(env, add);
   if (runtime) {
     overlayCheck(runtime, [], "overlay", add);
+    const size = sizeCheck(runtime.config, runtime.configFile, runtime.caps);
+    if (size) add("overlay size", size.status, size.detail);
+    for (const [check, verdict] of [["annotations", annotationsCheck(runtime.config, runtime.configFile)], ["inventory", inventoryCheck(runtime.caps)]] as const) add(check, verdict.status, verdict.detail);
     writableChecks(runtime, add);
   }
   const launchers: Launchers = {
     Docker: await dockerChecks(options, env, runtime, add),
-    containerd: await containerdChecks(options, env, add),
+    containerd: await containerdChecks(options, env, runtime, add),
     Podman: podmanChecks(options, env, add),
   };
   engineConfigCheck(env, launchers, add);
@@ -167,7 +171,7 @@ async function dockerChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, runt
   return launcher;
 }
 
-async function containerdChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, add: Add): Promise<string | undefined> {
+async function containerdChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, runtime: Runtime | undefined, add: Add): Promise<string | undefined> {
   const { containerdConfig: file, name } = options;
   const text = readIfExists(file);
   if (text === undefined && !onPath("containerd", env)) return add("containerd", "ok", "containerd is not installed here");
@@ -188,8 +192,12 @@ async function containerdChecks(options: DoctorOptions, env: NodeJS.ProcessEnv, 
     return add("containerd", "fail", message(error));
   }
   if (!dump) return add("containerd", "warn", `containerd is not on PATH, so its merge of ${file} cannot be read`);
-  const [status, detail, launcher] = registration(runtimesOf(dump)[name] as Table | undefined, name, shim);
+  const handler = runtimesOf(dump)[name] as Table | undefined;
+  const [status, detail, launcher] = registration(handler, name, shim);
   add("containerd", status, `${file}: ${detail}`);
+  const patterns = Array.isArray(handler?.pod_annotations) ? handler.pod_annotations.map(String) : [];
+  const passed = runtime && podAnnotationsCheck(patterns, runtime.config);
+  if (passed) add("pod annotations", passed.status, `runtime ${name}: ${passed.detail}`);
   return launcher;
 }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { sharedProfile } from "../helpers/config-example.js";
-import { CTL, DEBIAN_12_ENGINE, LAUNCHER, RUNSC, SHIM_DIR } from "../helpers/paths.js";
+import { CTL, DEBIAN_12_ENGINE, LAUNCHER, NO_SHIM, RUNSC, SHIM_DIR } from "../helpers/paths.js";
 import { workdir, writeConfig } from "../helpers/runtime.js";
 
 interface Check {
@@ -40,7 +40,23 @@ describe("doctor", () => {
     expect(status["log file"]).toBe(`ok: ${dir}/own.log is writable`);
     expect(status.docker).toBe(`ok: ${dir}/daemon.json registers runtime runsc-overlay (${LAUNCHER})`);
     expect(status.containerd).toBe(`warn: ${dir}/containerd.toml: containerd's configuration has no runtime runsc-overlay: run runsc-overlay-ctl install containerd`);
-    expect(status["containerd shim"]).toBe(`ok: gVisor's shim ${SHIM_DIR}/containerd-shim-runsc-v1: version 1.4.13+unknown`);
+    if (!NO_SHIM) expect(status["containerd shim"]).toBe(`ok: gVisor's shim ${SHIM_DIR}/containerd-shim-runsc-v1: version 1.4.13+unknown`);
+    expect(status.annotations).toMatch(/^ok: enforce: bundles' overlay-flags, .* annotations are removed or refused$/);
+    expect(status.inventory).toBe("ok: runsc 0.0~20240729.0: every annotation it reads is in runsc-overlay's inventory (up to gVisor release-20260817)");
+  });
+
+  it("says what a handler's dev.gvisor.* pod annotations let pods do, and what enforce does with each", async () => {
+    const handler = `[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc-overlay]\nruntime_type = "io.containerd.runsc.v1"\npod_annotations = ["dev.gvisor.*"]\n`;
+    const { status } = await doctor({ containerdToml: `version = 2\n${handler}` });
+    expect(status["pod annotations"]).toMatch(
+      /^ok: runtime runsc-overlay: pod_annotations dev\.gvisor\.\* hands pods .*\. Under enforce runsc-overlay deals with each family: overlay-flags: removed, other-flags: removed, rootfs-hint: refused, config-bundle: removed, rootfs-tar: refused, fs-checkpoint: refused, checkpoint: refused\. To hand pods less/,
+    );
+  });
+
+  it("warns where those pod annotations reach runsc as they are, under annotations = allow", async () => {
+    const handler = `[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc-overlay]\nruntime_type = "io.containerd.runsc.v1"\npod_annotations = ["dev.gvisor.*"]\n`;
+    const { status } = await doctor({ containerdToml: `version = 2\n${handler}`, extra: '[overlay]\nannotations = "allow"' });
+    expect(status["pod annotations"]).toMatch(/^warn: .*: with runsc alone a pod could choose its own root .*, and overlay\.annotations = "allow" lets it; pass only what pods need, such as 'dev\.gvisor\.spec\.mount\.\*'/);
   });
 
   it("accepts config.toml.example's \"shared\" profile: no overlay, shared file access", async () => {
@@ -84,6 +100,8 @@ describe("doctor", () => {
     ["Docker without the runtime", { daemonJson: { debug: true } }, "docker", /^warn: .+daemon\.json does not register runtime runsc-overlay: run runsc-overlay-ctl install docker/],
     ["containerd's rootfs on tmpfs", { containerdToml: 'version = 2\nroot = "/dev/shm"\n' }, "containerd rootfs", /^warn: \/dev\/shm is on tmpfs: root:self filestores there use RAM/],
     ["a stopped Docker's data-root on tmpfs", { daemonJson: { "data-root": "/dev/shm" } }, "docker rootfs", /^warn: \/dev\/shm is on tmpfs: root:self filestores there use RAM/],
+    ["self without a size cap", {}, "overlay size", /^warn: overlay\.overlay2 = "root:self" has no size cap: .*runsc 0\.0~20240729\.0 has no ,size= suffix/],
+    ["a family of annotations allowed", { extra: '[overlay]\nallow_annotations = ["config-bundle"]' }, "annotations", /^warn: enforce: .*; allowed by overlay\.allow_annotations in .*: config-bundle \(a config bundle/],
   ])("warns of %s, and still exits 0", async (_, setup, check, message) => {
     const { exitCode, status } = await doctor(setup);
     expect(status[check]).toMatch(message);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { annotationFamily } from "../../src/runtime/policy.js";
 import { CTL, RUNSC } from "../helpers/paths.js";
 import { busyboxBundle, workdir, writeConfig } from "../helpers/runtime.js";
 
@@ -24,8 +25,21 @@ describe("explain", () => {
       `would exec: ${RUNSC["20240729"]} --root /run/r --network=none --overlay2=root:self create --bundle ${bundle} c1`,
       `  inserted: --network=none --overlay2=root:self (runsc.flags and overlay.overlay2 of ${config})`,
       `  removed from the caller's flags: --overlay2=root:memory (runsc-overlay owns the overlay)`,
-      `  warn: removed dev.gvisor.flag.overlay2 from ${bundle}/config.json (overlay.annotations = "enforce")`,
+      `  warn: removed dev.gvisor.flag.overlay2 from ${bundle}/config.json (overlay.annotations = "enforce"): ${annotationFamily("dev.gvisor.flag.overlay2")!.effect}`,
     ]);
+    expect(readFileSync(join(bundle, "config.json"), "utf8")).toBe(before);
+  });
+
+  it("names each key it would refuse, with the reason, and leaves the bundle alone", async () => {
+    const dir = workdir("explain");
+    const config = writeConfig(dir, RUNSC["20240729"]);
+    const bundle = busyboxBundle(dir, ["true"], { annotations: { "dev.gvisor.spec.rootfs.source": "/srv", "dev.gvisor.spec.rootfs.type": "bind", "dev.gvisor.bundle.experimental-high-performance": "true" } });
+    const before = readFileSync(join(bundle, "config.json"), "utf8");
+    const result = await explain(["create", "--bundle", bundle, "c1"], config);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      `would refuse, and not start runsc: ${bundle}/config.json has dev.gvisor.spec.rootfs.source, dev.gvisor.spec.rootfs.type: ${annotationFamily("dev.gvisor.spec.rootfs.type")!.effect} (family "rootfs-hint")`,
+    );
     expect(readFileSync(join(bundle, "config.json"), "utf8")).toBe(before);
   });
 
@@ -49,12 +63,14 @@ describe("explain", () => {
     ["a conflicting flag", ["--file-access=shared", "state", "c1"], "", /would refuse, and not start runsc: --file-access=shared \(from the caller's command line/],
     ["a bundle without config.json", ["create", "--bundle", "/nonexistent", "c1"], "", /would refuse, and not start runsc: bundle \/nonexistent has no readable config\.json/],
     ["a malformed config", ["state", "c1"], "[overlay\n", /would refuse, and not start runsc: config .+ is not valid TOML/],
+    ["runsc do", ["do", "true"], "", /would refuse, and not start runsc: runsc do sets its own overlay/],
   ])("exits 1 with the refusal for %s", async (_, argv, broken, message) => {
     const dir = workdir("explain");
     const config = writeConfig(dir, RUNSC["20240729"]);
     if (broken) writeFileSync(config, broken);
     const result = await explain(argv, config);
     expect(result.exitCode).toBe(1);
+    expect(result.stdout).not.toContain("would exec");
     expect(result.stdout).toMatch(message);
   });
 });
