@@ -1,5 +1,6 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ANNOTATION_FAMILIES, ANNOTATION_FAMILY_NAMES, annotationFamily, judgeAnnotation, releaseOf } from "../../src/runtime/policy.js";
+import { ANNOTATION_FAMILIES, ANNOTATION_FAMILY_NAMES, ANNOTATION_PREFIX, annotationFamily, judgeAnnotation, releaseOf } from "../../src/runtime/policy.js";
 
 describe("judgeAnnotation", () => {
   it.each([
@@ -66,5 +67,37 @@ describe("releaseOf", () => {
     ["", undefined],
   ])("%j is %s", (version, release) => {
     expect(releaseOf(version)).toBe(release);
+  });
+});
+
+describe("README.md's inventory table", () => {
+  /** The table README.md must hold, rendered from policy.ts's data, so that the two cannot drift. */
+  const table = () => {
+    const releases = [20221219, 20240729, 20260817];
+    const families = [...ANNOTATION_FAMILIES, annotationFamily(ANNOTATION_PREFIX)!];
+    const keys = (family: (typeof families)[number]) => family.keys.map((key) => `\`${key}${key.endsWith(".") ? "*" : ""}\``).join(", ");
+    const enforce = { remove: "removed", refuse: "refused", keep: "kept" } as const;
+    return [
+      "| keys | family (`overlay.allow_annotations`) | read by runsc 0.0~20221219 / 0.0~20240729 / release-20260817 | what it does to the root | under `enforce` | where gVisor reads it |",
+      "| --- | --- | --- | --- | --- | --- |",
+      ...families.map((family) =>
+        [
+          keys(family),
+          family.name === "safe" ? "(always kept)" : `\`${family.name}\``,
+          // Kept keys are read from various releases on; that they are kept is what matters.
+          family.enforce === "keep" ? "(never the root)" : releases.map((release) => (release >= family.since ? "yes" : "no")).join(" / ") + (family.since > 0 ? ` (from release-${family.since})` : ""),
+          family.effect,
+          enforce[family.enforce],
+          family.source === "" ? "" : family.source.split(", ").map((source) => `\`${source}\``).join(", "),
+        ].join(" | "),
+      ).map((row) => `| ${row} |`),
+    ].join("\n");
+  };
+
+  it("is policy.ts's inventory", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const held = /<!-- inventory: rendered from src\/runtime\/policy\.ts by test\/runtime\/policy\.test\.ts -->\n([\s\S]*?)\n<!-- end -->/.exec(readme)?.[1];
+    if (held !== table()) writeFileSync(new URL("../../.tools/inventory-table.md", import.meta.url), `${table()}\n`);
+    expect(held).toBe(table());
   });
 });
