@@ -3,16 +3,20 @@
  * 12's Docker 20.10 + containerd 1.6, and Docker 28.5 + containerd 2.1), registered the way users
  * register it: `runsc-overlay-ctl install docker`.
  */
-import { copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engine, importBusybox, startEngine } from "../../src/testbed/engine.js";
 import { openFilesUnder } from "../../src/testbed/filestore.js";
 import type { Generation } from "../../src/testbed/generations.js";
-import { BUSYBOX, COMPOSE, CTL, ENGINES, RUNSC } from "../helpers/paths.js";
-import { workdir, writeConfig } from "../helpers/runtime.js";
+import { releaseOf } from "../../src/runtime/policy.js";
+import { BUSYBOX, COMPOSE, CTL, ENGINES, REAL_RUNSC, RUNSC } from "../helpers/paths.js";
+import { onRunsc, withConfig as withSuiteConfig, workdir, writeConfig } from "../helpers/runtime.js";
+import { ORACLE_BYTES, ORACLE_SCRIPT, engineCases, overlayHeld, rootTruth } from "./oracle.js";
 import { sandboxPid, sharedRssKiB } from "./sandbox.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const MiB = 1024;
 
@@ -59,17 +63,7 @@ describe.each(ENGINES)("$name", (generation: Generation) => {
     return { id, growthKiB, filestores, filestoreBytes };
   }
 
-  /** Runs `body` with config.toml changed by `edit`, then puts the file back. */
-  async function withConfig(edit: (toml: string) => string, body: () => Promise<void>) {
-    const good = `${config}.good`;
-    copyFileSync(config, good);
-    writeFileSync(config, edit(readFileSync(good, "utf8")));
-    try {
-      await body();
-    } finally {
-      copyFileSync(good, config);
-    }
-  }
+  const withConfig = (edit: (toml: string) => string, body: () => Promise<void>) => withSuiteConfig(config, edit, body);
 
   describe("registration", () => {
     it("keeps daemon.json's other keys and runtimes, and docker info lists runsc-overlay", async () => {
@@ -212,6 +206,32 @@ describe.each(ENGINES)("$name", (generation: Generation) => {
         const written = await write64MiB(await annotated());
         expect(written.filestores).toEqual([]);
         expect(written.growthKiB).toBeGreaterThan(60 * MiB);
+      });
+    });
+  });
+
+  describe.runIf(generation.annotations).each(REAL_RUNSC)("docker run --annotation, on runsc %s: the root overlay as the sandbox has it", (version) => {
+    const fallback = join(workdir("docker-fallback"), "filestore");
+
+    it.each(engineCases(releaseOf(`0.0~${version}.0`)!))("$name", async ({ annotations, refusal }) => {
+      await withConfig(onRunsc(RUNSC[version], fallback), async () => {
+        const args = Object.entries(annotations).flatMap(([key, value]) => ["--annotation", `${key}=${value}`]);
+        const result = await run("runsc-overlay", ["-d", ...args, image, "sh", "-c", ORACLE_SCRIPT], { reject: false });
+        if (refusal) {
+          expect(result.exitCode).not.toBe(0);
+          expect(result.stderr).toMatch(refusal);
+          expect((await engine.docker(["ps", "-q"])).stdout).toBe("");
+          // Docker keeps a container whose create failed, as "Created".
+          for (const id of (await engine.docker(["ps", "-aq", "--filter", "status=created"])).stdout.split("\n").filter(Boolean)) await engine.docker(["rm", id]);
+          return;
+        }
+        const id = result.stdout.trim();
+        for (let i = 0; i < 100 && (await engine.docker(["exec", id, "cat", "/done"], { reject: false })).exitCode !== 0; i++) await sleep(100);
+        const upper = (await engine.docker(["inspect", "-f", "{{.GraphDriver.Data.UpperDir}}", id])).stdout.trim();
+        const truth = await rootTruth(id, upper, "written", fallback);
+        expect((await engine.docker(["exec", id, "head", "-n", "1", "/proc/mounts"])).stdout).toBe("none / overlay rw 0 0");
+        expect(overlayHeld(truth, ORACLE_BYTES), JSON.stringify(truth)).toBe(true);
+        await engine.docker(["rm", "-f", id]);
       });
     });
   });

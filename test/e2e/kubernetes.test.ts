@@ -13,15 +13,17 @@ import { CRI_RUNTIME_PLUGIN, differences } from "../../src/ctl/containerd-config
 import { type Cri, type Message, criClient } from "../../src/testbed/cri.js";
 import { type Engine, commandLines, importBusybox, startEngine } from "../../src/testbed/engine.js";
 import type { Generation } from "../../src/testbed/generations.js";
-import { BUSYBOX, CRI_PROTO, CTL, ENGINES, LAUNCHER, RUNSC, SHIM_DIR } from "../helpers/paths.js";
-import { workdir, writeConfig } from "../helpers/runtime.js";
+import { releaseOf } from "../../src/runtime/policy.js";
+import { BUSYBOX, CRI_PROTO, CTL, ENGINES, LAUNCHER, NO_SHIM, REAL_RUNSC, RUNSC, SHIM_DIR } from "../helpers/paths.js";
+import { onRunsc, withConfig, workdir, writeConfig } from "../helpers/runtime.js";
+import { ORACLE_BYTES, ORACLE_SCRIPT, engineCases, overlayHeld, rootTruth } from "./oracle.js";
 import { sandboxPid, sharedRssKiB } from "./sandbox.js";
 
 const IMAGE = "docker.io/runsc-overlay-test/busybox:latest";
 const PAUSE = "docker.io/runsc-overlay-test/pause:latest";
 const MiB = 1024 * 1024;
 
-describe.each(ENGINES)("Kubernetes on $name", (generation: Generation) => {
+describe.skipIf(NO_SHIM !== undefined).each(ENGINES)(`Kubernetes on $name${NO_SHIM ? ` (skipped: ${NO_SHIM})` : ""}`, (generation: Generation) => {
   let engine: Engine;
   let cri: Cri;
   let dir: string;
@@ -158,6 +160,43 @@ describe.each(ENGINES)("Kubernetes on $name", (generation: Generation) => {
       await expect.poll(() => commandLines().filter(({ argv }) => argv.some((word) => word.includes(podId))).map(({ argv }) => argv.join(" ")), { timeout: 10_000 }).toEqual([]);
       expect(execFileSync("cat", ["/proc/self/mountinfo"], { encoding: "utf8" })).not.toContain(podId);
       expect(filestores()).toEqual([]);
+    }, 120_000);
+  });
+
+  describe.each(REAL_RUNSC)("pod annotations through the handler's pod_annotations, on runsc %s: the root overlay as the sandbox has it", (version) => {
+    const fallback = join(workdir("k8s-fallback"), "filestore");
+
+    it.each(engineCases(releaseOf(`0.0~${version}.0`)!))("$name", async ({ name, annotations, refusal }) => {
+      await withConfig(join(dir, "config.toml"), onRunsc(RUNSC[version], fallback), async () => {
+        const slug = `${version}-${name.replace(/[^a-z0-9]+/g, "-")}`.slice(0, 60).replace(/-$/, "");
+        const pod: Message = {
+          metadata: { name: slug, uid: `uid-${slug}`, namespace: "default", attempt: 0 },
+          hostname: "oracle",
+          log_directory: join(dir, "pods", slug),
+          annotations,
+          linux: { security_context: { namespace_options: { network: "NODE", pid: "CONTAINER", ipc: "POD" } } },
+        };
+        const started = cri.runtime("RunPodSandbox", { config: pod, runtime_handler: handler }, 60);
+        if (refusal) {
+          await expect(started).rejects.toThrow(refusal);
+          expect((await cri.runtime("ListPodSandbox", {})).items.filter((item: Message) => item.state === "SANDBOX_READY")).toEqual([]);
+          return;
+        }
+        const podId = (await started).pod_sandbox_id as string;
+        try {
+          const config = { metadata: { name: "app", attempt: 0 }, image: { image: IMAGE }, command: ["sh", "-c", ORACLE_SCRIPT], log_path: "app.log", linux: {} };
+          const id = (await cri.runtime("CreateContainer", { pod_sandbox_id: podId, config, sandbox_config: pod })).container_id as string;
+          await cri.runtime("StartContainer", { container_id: id }, 30);
+          const inside = (cmd: string[]) => cri.runtime("ExecSync", { container_id: id, cmd, timeout: 20 }, 30);
+          for (let i = 0; i < 100 && (await inside(["cat", "/done"])).exit_code !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+          expect(Buffer.from((await inside(["head", "-n", "1", "/proc/mounts"])).stdout).toString()).toBe("none / overlay rw 0 0\n");
+          const truth = await rootTruth(id, upperDir(id), "written", fallback, podId);
+          expect(overlayHeld(truth, ORACLE_BYTES), JSON.stringify(truth)).toBe(true);
+        } finally {
+          await cri.runtime("StopPodSandbox", { pod_sandbox_id: podId }, 30);
+          await cri.runtime("RemovePodSandbox", { pod_sandbox_id: podId }, 30);
+        }
+      });
     }, 120_000);
   });
 

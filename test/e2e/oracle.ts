@@ -23,16 +23,18 @@ export interface RootTruth {
  * What sandbox `id` does with its root. `rootfs` is the container's rootfs directory on the host (for
  * an engine, its writable layer), `written` the name of a file the container wrote in `/`, and
  * `fallbackDir` where a `dir=` filestore would be (runsc without `self`), held open and unlinked.
+ * The sandbox's flags describe its first container: for a pod's app container, `sandbox` is the pod's
+ * sandbox ID, and --gofer-mount-confs (the pause container's) is not read.
  */
-export async function rootTruth(id: string, rootfs: string, written: string, fallbackDir?: string): Promise<RootTruth> {
-  const pid = await sandboxPid(id);
+export async function rootTruth(id: string, rootfs: string, written: string, fallbackDir?: string, sandbox = id): Promise<RootTruth> {
+  const pid = await sandboxPid(sandbox);
   const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
   const flag = (name: string) => argv.find((word) => word.startsWith(`--${name}=`))?.slice(name.length + 3);
   const beside = readdirSync(rootfs)
     .filter((name) => name.startsWith(".gvisor.filestore."))
     .map((name) => ({ file: join(rootfs, name), allocated: statSync(join(rootfs, name)).blocks * 512 }));
   const held = fallbackDir === undefined ? [] : heldOpen(pid, fallbackDir);
-  return { goferRoot: flag("gofer-mount-confs")?.split(",")[0], overlay2: flag("overlay2"), writtenOnHost: existsSync(join(rootfs, written)), filestores: [...beside, ...held] };
+  return { goferRoot: sandbox === id ? flag("gofer-mount-confs")?.split(",")[0] : undefined, overlay2: flag("overlay2"), writtenOnHost: existsSync(join(rootfs, written)), filestores: [...beside, ...held] };
 }
 
 /** Unlinked files under `dir` that the sandbox holds open, with what each has allocated. */
@@ -45,5 +47,26 @@ function heldOpen(pid: number, dir: string): { file: string; allocated: number }
 
 /** The overlay held: nothing written reached the rootfs, and one host file holds at least `bytes` of the writes. */
 export function overlayHeld(truth: RootTruth, bytes: number): boolean {
-  return !truth.writtenOnHost && truth.filestores.length === 1 && truth.filestores[0]!.allocated >= bytes && (truth.goferRoot ?? "lisafs:self") !== "lisafs:none";
+  return !truth.writtenOnHost && truth.filestores.length === 1 && truth.filestores[0]!.allocated >= bytes && (truth.goferRoot === undefined || truth.goferRoot === "lisafs:self");
+}
+
+/** What a container runs for the oracle: a file written in `/`, 8 MiB of writes, then a mark that it is done. */
+export const ORACLE_SCRIPT = "echo hi > /written; dd if=/dev/zero of=/big bs=1M count=8 2>/dev/null; echo > /done; sleep 600";
+export const ORACLE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Annotations as an engine passes them into a bundle (`docker run --annotation`, Podman's
+ * `--annotation`, a pod's annotations through the handler's pod_annotations), and what `enforce`
+ * makes of them on a runsc of this release: the refusal, or nothing (the overlay must hold). The
+ * runsc is given --allow-flag-override, so that it would obey the flag annotation where it reached it.
+ */
+export function engineCases(release: number): { name: string; annotations: Record<string, string>; refusal: RegExp | undefined }[] {
+  return [
+    {
+      name: "a rootfs hint",
+      annotations: { "dev.gvisor.spec.rootfs.source": "/", "dev.gvisor.spec.rootfs.type": "bind" },
+      refusal: release >= 20231113 ? /has dev\.gvisor\.spec\.rootfs\.source, dev\.gvisor\.spec\.rootfs\.type: a rootfs hint: .*\(family "rootfs-hint"\)/ : undefined,
+    },
+    { name: "a config bundle and dev.gvisor.flag.overlay2=none", annotations: { "dev.gvisor.bundle.experimental-high-performance": "true", "dev.gvisor.flag.overlay2": "none" }, refusal: undefined },
+  ];
 }

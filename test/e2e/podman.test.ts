@@ -15,8 +15,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Podman, importBusyboxInto, podmanParts, startPodman } from "../../src/testbed/podman.js";
-import { BUSYBOX, RUNSC } from "../helpers/paths.js";
-import { workdir, writeConfig } from "../helpers/runtime.js";
+import { releaseOf } from "../../src/runtime/policy.js";
+import { BUSYBOX, REAL_RUNSC, RUNSC } from "../helpers/paths.js";
+import { onRunsc, withConfig, workdir, writeConfig } from "../helpers/runtime.js";
+import { ORACLE_BYTES, ORACLE_SCRIPT, engineCases, overlayHeld, rootTruth } from "./oracle.js";
 import { sandboxPid, sharedRssKiB } from "./sandbox.js";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -31,6 +33,7 @@ let ctl: string;
 let ownLog: string;
 let before: string;
 let badConfig: string;
+let config: string;
 
 /** Runs a detached container under `runtime` and returns its ID. */
 async function run(args: string[], runtime = "runsc-overlay"): Promise<string> {
@@ -53,7 +56,7 @@ async function state(id: string): Promise<string> {
 
 beforeAll(async () => {
   dir = workdir("podman");
-  const config = writeConfig(dir, RUNSC["20240729"], { flags: ["--network=none"] });
+  config = writeConfig(dir, RUNSC["20240729"], { flags: ["--network=none"] });
   ownLog = join(dir, "own.log");
   await execa(join(root, "scripts/install-runtime"), [join(dir, "prefix"), join(dir, "cache"), config]);
   launcher = join(dir, "prefix/bin/runsc-overlay");
@@ -142,6 +145,31 @@ describe("podman --runtime runsc-overlay", () => {
     expect(result.exitCode).not.toBe(0);
     expect(result.stderr).toContain(`Error: OCI runtime error: bad: --file-access=shared (from runsc.flags in ${badConfig}) conflicts with --overlay2=root:self`);
     expect((await podman.podman(["ps", "--format", "{{.ID}}"])).stdout).toBe(running);
+  });
+});
+
+describe.each(REAL_RUNSC)("podman run --annotation, on runsc %s: the root overlay as the sandbox has it", (version) => {
+  const fallback = join(workdir("podman-fallback"), "filestore");
+
+  it.each(engineCases(releaseOf(`0.0~${version}.0`)!))("$name", async ({ annotations, refusal }) => {
+    await withConfig(config, onRunsc(RUNSC[version], fallback), async () => {
+      const args = Object.entries(annotations).flatMap(([key, value]) => ["--annotation", `${key}=${value}`]);
+      if (refusal) {
+        const running = (await podman.podman(["ps", "--format", "{{.ID}}"])).stdout;
+        const result = await podman.podman(["--runtime", "runsc-overlay", "run", "-d", "--network", "none", ...args, IMAGE, "true"], { reject: false });
+        expect(result.exitCode).not.toBe(0);
+        expect(result.stderr).toMatch(refusal);
+        expect((await podman.podman(["ps", "--format", "{{.ID}}"])).stdout).toBe(running);
+        return;
+      }
+      const id = await run([...args, IMAGE, "sh", "-c", ORACLE_SCRIPT]);
+      for (let i = 0; i < 100 && (await podman.podman(["exec", id, "cat", "/done"], { reject: false })).exitCode !== 0; i++) await sleep(100);
+      const upper = (await podman.podman(["inspect", "--format", "{{.GraphDriver.Data.UpperDir}}", id])).stdout.trim();
+      const truth = await rootTruth(id, upper, "written", fallback);
+      expect((await podman.podman(["exec", id, "head", "-n", "1", "/proc/mounts"])).stdout).toBe("none / overlay rw 0 0");
+      expect(overlayHeld(truth, ORACLE_BYTES), JSON.stringify(truth)).toBe(true);
+      await podman.podman(["rm", "--force", "--time", "0", id]);
+    });
   });
 });
 

@@ -1,5 +1,5 @@
 /** Running the installed launcher against a fake or a real runsc, in a private directory. */
-import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn, spawnSync } from "node:child_process";
@@ -22,6 +22,28 @@ export function writeConfig(dir: string, runsc: string, { flags = [] as string[]
       `[log]\nfile = ${toml(join(dir, "own.log"))}\nlevel = "info"\n${extra}\n`,
   );
   return file;
+}
+
+/** Runs `body` with the config file changed by `edit`, then puts the file back as it was. */
+export async function withConfig(config: string, edit: (toml: string) => string, body: () => Promise<void>): Promise<void> {
+  const good = `${config}.good`;
+  copyFileSync(config, good);
+  writeFileSync(config, edit(readFileSync(good, "utf8")));
+  try {
+    await body();
+  } finally {
+    copyFileSync(good, config);
+  }
+}
+
+/**
+ * The suite's config edited for runsc `version`, given --allow-flag-override (so that it would obey a
+ * flag annotation that reached it) and its fallback filestore in `fallback`.
+ */
+export function onRunsc(runsc: string, fallback: string): (toml: string) => string {
+  return (toml) =>
+    toml.replace(/path = ".*"/, `path = ${JSON.stringify(runsc)}`).replace('flags = ["--network=none"]', 'flags = ["--network=none", "--allow-flag-override"]') +
+    `[overlay]\nfallback_dir = ${JSON.stringify(fallback)}\n`;
 }
 
 export function fakeRunsc(dir: string, version: RunscVersion): string {

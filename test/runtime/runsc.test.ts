@@ -1,6 +1,7 @@
 /**
- * runsc-overlay in front of the real runsc from Debian 13 (0.0~20240729: `self`) and Debian 12
- * (0.0~20221219: no `self`, so the fallback), running a busybox bundle, compared with runsc alone.
+ * runsc-overlay in front of the real runsc from Debian 13 (0.0~20240729: `self`), Debian 12
+ * (0.0~20221219: no `self`, so the fallback) and gVisor's release-20260817 where the suite has it,
+ * running a busybox bundle, compared with runsc alone.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,12 +9,12 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openFilesUnder } from "../../src/testbed/filestore.js";
 import type { RunscVersion } from "../helpers/capabilities.js";
-import { LAUNCHER, RUNSC } from "../helpers/paths.js";
-import { busyboxBundle, runRuntime, spawnWithFiles, workdir, writeConfig } from "../helpers/runtime.js";
+import { LAUNCHER, NO_CURRENT_GVISOR, REAL_RUNSC, RUNSC } from "../helpers/paths.js";
+import { busyboxBundle, runRuntime, spawnWithFiles, unmountUnder, workdir, writeConfig } from "../helpers/runtime.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe.each(["20240729", "20221219"] as const)("real runsc %s", (version: RunscVersion) => {
+describe.each(REAL_RUNSC)("real runsc %s", (version: RunscVersion) => {
   const runsc = RUNSC[version];
   let dir: string;
   let root: string;
@@ -36,6 +37,7 @@ describe.each(["20240729", "20221219"] as const)("real runsc %s", (version: Runs
 
   afterAll(async () => {
     for (const id of started) await direct(["delete", "--force", id]);
+    unmountUnder(dir);
   });
 
   it("runs a container whose root is an overlay, and reports its exit status", async () => {
@@ -53,10 +55,10 @@ describe.each(["20240729", "20221219"] as const)("real runsc %s", (version: Runs
     expect((await through(["start", "life"], "start")).exitCode).toBe(0);
 
     const filestores = () =>
-      version === "20240729"
+      version !== "20221219"
         ? readdirSync(join(bundle, "rootfs")).filter((name) => name.startsWith(".gvisor.filestore."))
         : openFilesUnder(fallbackDir);
-    if (version === "20240729") expect(filestores()).toEqual(expect.arrayContaining([expect.stringMatching(/^\.gvisor\.filestore\./)]));
+    if (version !== "20221219") expect(filestores()).toEqual(expect.arrayContaining([expect.stringMatching(/^\.gvisor\.filestore\./)]));
     else expect(filestores()).toEqual(expect.arrayContaining([expect.stringMatching(/\/runsc-overlay-filestore-\d+ \(deleted\)$/)]));
 
     for (const args of [["state", "life"], ["list"]]) {
@@ -102,7 +104,7 @@ describe.each(["20240729", "20221219"] as const)("real runsc %s", (version: Runs
     const theirs = await outcome("sig-theirs", [runsc, "--root", root, "--network=none"]);
     expect(mine).toEqual(theirs);
     // Killed by the signal: what a shell reports as 143.
-    if (version === "20240729") expect(mine).toEqual({ exitCode: null, signal: "SIGTERM" });
+    if (version !== "20221219") expect(mine).toEqual({ exitCode: null, signal: "SIGTERM" });
   });
 });
 
@@ -175,12 +177,41 @@ describe("annotations on real runsc 20240729", () => {
   it("leaves the bundle alone with annotations = \"allow\"", async () => {
     const dir = workdir("annotations-allow");
     const config = writeConfig(dir, runsc, { flags: ["--network=none"], extra: '[overlay]\nannotations = "allow"' });
-    const bundle = busyboxBundle(dir, ["true"], annotated);
+    const bundle = busyboxBundle(dir, ["sh", "-c", ":"], annotated);
     const before = readFileSync(join(bundle, "config.json"));
     const result = await runRuntime(["--root", join(dir, "state"), "run", "--bundle", bundle, "allowed"], config, { stdout: "ignore" });
-    expect(result.exitCode).not.toBe(0); // this runsc refuses the override itself, as it would alone
+    // This runsc refuses the override itself, as it would alone.
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(/flag override disabled, use --allow-flag-override to enable it/);
     expect(readFileSync(join(bundle, "config.json")).equals(before)).toBe(true);
     expect(existsSync(join(dir, "own.log")) ? readFileSync(join(dir, "own.log"), "utf8") : "").not.toMatch(/removed/);
+  });
+});
+
+describe.skipIf(NO_CURRENT_GVISOR !== undefined)(`gVisor release-20260817${NO_CURRENT_GVISOR ? ` (skipped: ${NO_CURRENT_GVISOR})` : ""}`, () => {
+  it("obeys dev.gvisor.flag.overlay2 alone, with no --allow-flag-override; through runsc-overlay the annotation is removed", async () => {
+    const dir = workdir("annotations-current");
+    const script = ["sh", "-c", "head -n 1 /proc/mounts"];
+    const alone = busyboxBundle(join(dir, "alone"), script, { annotations: { "dev.gvisor.flag.overlay2": "none" } });
+    await spawnWithFiles(RUNSC["20260817"], ["--root", join(dir, "state"), "--network=none", "run", "--bundle", alone, "alone"], join(dir, "alone"));
+    expect(readFileSync(join(dir, "alone.stdout"), "utf8")).toMatch(/^none \/ 9p /);
+    const mine = busyboxBundle(join(dir, "mine"), script, { annotations: { "dev.gvisor.flag.overlay2": "none" } });
+    const config = writeConfig(dir, RUNSC["20260817"], { flags: ["--network=none"] });
+    const result = await spawnWithFiles(LAUNCHER, ["--root", join(dir, "state"), "run", "--bundle", mine, "mine"], join(dir, "mine"), { env: { RUNSC_OVERLAY_CONFIG: config } });
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(join(dir, "mine.stdout"), "utf8")).toBe("none / overlay rw 0 0\n");
+    unmountUnder(dir);
+  });
+
+  it("passes features to this runsc, which answers it itself", async () => {
+    const mine = await runRuntime(["features"], writeConfig(workdir("features-current"), RUNSC["20260817"]));
+    const theirs = await execa(RUNSC["20260817"], ["features"]);
+    expect(mine.exitCode).toBe(0);
+    // runsc lists capabilities in Go's map order, different on every call.
+    const sorted = (value: unknown): unknown =>
+      Array.isArray(value) ? value.map(sorted).sort() : value && typeof value === "object" ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sorted(v)])) : value;
+    expect(sorted(JSON.parse(String(mine.stdout)))).toEqual(sorted(JSON.parse(String(theirs.stdout))));
+    expect(JSON.parse(String(mine.stdout)).annotations).not.toHaveProperty("io.github.runsc-overlay.runsc.version");
   });
 });
 
