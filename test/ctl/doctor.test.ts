@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { sharedProfile } from "../helpers/config-example.js";
-import { CTL, DEBIAN_12_ENGINE, LAUNCHER, NO_SHIM, RUNSC, SHIM_DIR } from "../helpers/paths.js";
+import { CTL, DEBIAN_12_ENGINE, LAUNCHER, NO_SHIM, RUNSC, SHIM_ON_PATH } from "../helpers/paths.js";
 import { workdir, writeConfig } from "../helpers/runtime.js";
 
 interface Check {
@@ -21,7 +21,7 @@ async function doctor(setup: { runsc?: string; flags?: string[]; extra?: string;
   const containerdConfig = join(dir, "containerd.toml");
   if (setup.daemonJson) writeFileSync(dockerConfig, JSON.stringify(setup.daemonJson));
   if (setup.containerdToml !== undefined) writeFileSync(containerdConfig, setup.containerdToml);
-  const env = { RUNSC_OVERLAY_CONFIG: config, PATH: `${DEBIAN_12_ENGINE.bin.join(":")}:${SHIM_DIR}:/usr/bin:/bin`, DOCKER_HOST: "unix:///nonexistent.sock" };
+  const env = { RUNSC_OVERLAY_CONFIG: config, PATH: `${DEBIAN_12_ENGINE.bin.join(":")}:${SHIM_ON_PATH}:/usr/bin:/bin`, DOCKER_HOST: "unix:///nonexistent.sock" };
   const result = await execa(CTL, ["doctor", "--json", "--docker-config", dockerConfig, "--containerd-config", containerdConfig], { env, extendEnv: false, reject: false });
   const report = JSON.parse(result.stdout) as { ok: boolean; checks: Check[] };
   const status = Object.fromEntries(report.checks.map((check) => [check.check, `${check.status}: ${check.detail}`]));
@@ -40,7 +40,7 @@ describe("doctor", () => {
     expect(status["log file"]).toBe(`ok: ${dir}/own.log is writable`);
     expect(status.docker).toBe(`ok: ${dir}/daemon.json registers runtime runsc-overlay (${LAUNCHER})`);
     expect(status.containerd).toBe(`warn: ${dir}/containerd.toml: containerd's configuration has no runtime runsc-overlay: run runsc-overlay-ctl install containerd`);
-    if (!NO_SHIM) expect(status["containerd shim"]).toBe(`ok: gVisor's shim ${SHIM_DIR}/containerd-shim-runsc-v1: version 1.4.13+unknown`);
+    expect(status["containerd shim"]).toBe(`ok: gVisor's shim ${SHIM_ON_PATH}/containerd-shim-runsc-v1: version ${NO_SHIM ? "stand-in" : "1.4.13+unknown"}`);
     expect(status.annotations).toMatch(/^ok: enforce: bundles' overlay-flags, .* annotations are removed or refused$/);
     expect(status.inventory).toBe("ok: runsc 0.0~20240729.0: every annotation it reads is in runsc-overlay's inventory (up to gVisor release-20260817)");
   });

@@ -8,11 +8,11 @@ import { execa } from "execa";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import type { Generation } from "../../src/testbed/generations.js";
-import { CTL, DEBIAN_12_ENGINE, LAUNCHER, RUNSC, SHIM_DIR, SID_ENGINE } from "../helpers/paths.js";
+import { CTL, DEBIAN_12_ENGINE, LAUNCHER, RUNSC, SHIM_ON_PATH, SID_ENGINE } from "../helpers/paths.js";
 import { workdir } from "../helpers/runtime.js";
 
 const NO_ENGINE = { PATH: "/usr/bin:/bin", DOCKER_HOST: "unix:///nonexistent/docker.sock" };
-const withEngine = (generation: Generation, shim = true) => ({ ...NO_ENGINE, PATH: `${generation.bin.join(":")}${shim ? `:${SHIM_DIR}` : ""}:/usr/bin:/bin` });
+const withEngine = (generation: Generation, shim = true) => ({ ...NO_ENGINE, PATH: `${generation.bin.join(":")}${shim ? `:${SHIM_ON_PATH}` : ""}:/usr/bin:/bin` });
 /** containerd 1.6 and 2.1 on PATH, whose own `config dump` install consults, and gVisor's shim where containerd finds it. */
 const [WITH_CONTAINERD, WITH_CONTAINERD_2, WITHOUT_SHIM] = [withEngine(DEBIAN_12_ENGINE), withEngine(SID_ENGINE), withEngine(DEBIAN_12_ENGINE, false)];
 
@@ -115,7 +115,7 @@ describe("install containerd", () => {
     const options = join(dir, "runsc-overlay.toml");
     const first = await ctl(["install", "containerd", "--config", file], env);
     expect(first.exitCode).toBe(0);
-    expect(first.stderr).toContain(`registered runtime runsc-overlay for containerd in ${file}: gVisor's shim (${SHIM_DIR}/containerd-shim-runsc-v1), with ${LAUNCHER} as its runsc (${options})`);
+    expect(first.stderr).toContain(`registered runtime runsc-overlay for containerd in ${file}: gVisor's shim (${SHIM_ON_PATH}/containerd-shim-runsc-v1), with ${LAUNCHER} as its runsc (${options})`);
     expect(first.stderr).toContain("containerd config dump: runtime runsc-overlay added, the rest of containerd's configuration as it was");
     expect(first.stderr).toContain("restart it (systemctl restart containerd)");
     const written = readFileSync(file, "utf8");
@@ -170,7 +170,7 @@ describe("install containerd", () => {
     ["a version 1 file", "[plugins.cri]\n", WITH_CONTAINERD, /has no version line, so containerd reads it as version 1/],
     ["a version 3 file that containerd 1.6 cannot read", V3, WITH_CONTAINERD, /does not show runtime runsc-overlay as written: .+nothing was changed/],
     ["no gVisor shim where containerd looks", V2, WITHOUT_SHIM, /would not find gVisor's shim containerd-shim-runsc-v1 .+a pod's second container never starts/],
-    ["no containerd", V2, { ...NO_ENGINE, PATH: `${SHIM_DIR}:/usr/bin:/bin` }, /containerd is not on PATH/],
+    ["no containerd", V2, { ...NO_ENGINE, PATH: `${SHIM_ON_PATH}:/usr/bin:/bin` }, /containerd is not on PATH/],
     // containerd 1.x replaces the main file's CRI section with an imported one's: the dump shows what would be lost.
     ["an import that replaces the CRI section", `version = 2\nimports = ["cri.toml"]\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "pause:3.6"\n`, WITH_CONTAINERD, /does not show runtime runsc-overlay as written/],
   ])("refuses %s and leaves every file untouched", async (_, text, env, message) => {

@@ -1,5 +1,7 @@
 /** Where scripts/test puts the real parts the suites run. */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { criProtoDirs } from "../../src/testbed/cri.js";
 import { generations } from "../../src/testbed/generations.js";
@@ -25,6 +27,17 @@ export const SHIM_DIR = `${parts}/gvisor-20260817`;
 export const NO_SHIM = existsSync(`${SHIM_DIR}/containerd-shim-runsc-v1`)
   ? undefined
   : "no gVisor containerd shim here: gVisor's release storage is unreachable and ../shared/bin has none (scripts/fetch-gvisor)";
+/**
+ * A directory with gVisor's shim for tests that only look for it where containerd would (install,
+ * doctor): the real one, else a stand-in that answers `-v`, so that those tests run on a fresh clone.
+ */
+export const SHIM_ON_PATH = NO_SHIM ? standInShim() : SHIM_DIR;
+
+function standInShim(): string {
+  const dir = mkdtempSync(join(tmpdir(), "rso-shim-"));
+  writeFileSync(join(dir, "containerd-shim-runsc-v1"), "#!/bin/sh\necho 'containerd-shim-runsc-v1:'\necho '  Version:  stand-in'\n", { mode: 0o755 });
+  return dir;
+}
 export const FIXTURES = `${root}test/runtime/fixtures`;
 
 /** The engine generations of the end-to-end suite: Debian 12's (containerd 1.6) and sid's (containerd 2.1). */
