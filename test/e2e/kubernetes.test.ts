@@ -179,7 +179,7 @@ describe.skipIf(NO_SHIM !== undefined).each(ENGINES)(`Kubernetes on $name${NO_SH
         const started = cri.runtime("RunPodSandbox", { config: pod, runtime_handler: handler }, 60);
         if (refusal) {
           await expect(started).rejects.toThrow(refusal);
-          expect((await cri.runtime("ListPodSandbox", {})).items.filter((item: Message) => item.state === "SANDBOX_READY")).toEqual([]);
+          expect((await cri.runtime("ListPodSandbox", {})).items.filter((item: Message) => item.metadata.name === slug && item.state === "SANDBOX_READY")).toEqual([]);
           return;
         }
         const podId = (await started).pod_sandbox_id as string;

@@ -68,5 +68,16 @@ export function engineCases(release: number): { name: string; annotations: Recor
       refusal: release >= 20231113 ? /has dev\.gvisor\.spec\.rootfs\.source, dev\.gvisor\.spec\.rootfs\.type: a rootfs hint: .*\(family "rootfs-hint"\)/ : undefined,
     },
     { name: "a config bundle and dev.gvisor.flag.overlay2=none", annotations: { "dev.gvisor.bundle.experimental-high-performance": "true", "dev.gvisor.flag.overlay2": "none" }, refusal: undefined },
+    {
+      name: "a tar as the upper layer",
+      annotations: { "dev.gvisor.tar.rootfs.upper": "/var/tmp/upper.tar" },
+      refusal: release >= 20250915 ? /has dev\.gvisor\.tar\.rootfs\.upper: unpacks a host tar file/ : undefined,
+    },
+    {
+      name: "filesystem checkpoints",
+      annotations: { "dev.gvisor.internal.fscheckpoint.enable": "true" },
+      refusal: release >= 20260622 ? /has dev\.gvisor\.internal\.fscheckpoint\.enable: lets the workload write its filesystems/ : undefined,
+    },
+    { name: "a flag outside gVisor's allowlist and a key no inventory knows", annotations: { "dev.gvisor.flag.file-access": "exclusive", "dev.gvisor.spec.rootfs2.source": "/" }, refusal: undefined },
   ];
 }
