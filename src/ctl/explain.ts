@@ -6,20 +6,23 @@
 import { Refusal, describe } from "../runtime/errors.js";
 import { execArgv, planCall, type Seen } from "../runtime/pipeline.js";
 import { quote } from "../runtime/shell.js";
+import { shown } from "../runtime/spec-file.js";
 
-export function explain(argv: string[], env: NodeJS.ProcessEnv, cwd: string): { text: string; refused: boolean } {
+/** `argv` as commander gives it (UTF-8); the runtime's pipeline takes bytes (spec-file.ts). */
+export function explain(words: string[], env: NodeJS.ProcessEnv): { text: string; refused: boolean } {
+  const argv = words.map(asBytes);
   const seen: Seen = {};
   const lines: string[] = [];
   let refused = false;
   try {
-    const plan = planCall(argv, env, () => cwd, seen);
+    const plan = planCall(argv, env, env.PWD === undefined ? undefined : asBytes(env.PWD), seen);
     lines.push(...context(seen));
     if (plan.kind === "print") {
       lines.push(`answers itself, without runsc: prints\n${plan.text}`);
     } else {
-      lines.push(`would exec: ${execArgv(plan, argv).map(shellWord).join(" ")}`);
+      lines.push(`would exec: ${execArgv(plan, argv).map(shown).map(shellWord).join(" ")}`);
       const kept = new Set(plan.words.flatMap((word) => ("arg" in word ? [word.arg] : [])));
-      const removed = argv.flatMap((word, index) => (kept.has(index) ? [] : [word]));
+      const removed = words.flatMap((word, index) => (kept.has(index) ? [] : [word]));
       const inserted = plan.words.slice(1).flatMap((word) => ("text" in word ? [word.text] : []));
       if (inserted.length > 0) lines.push(`  inserted: ${inserted.map(shellWord).join(" ")} (runsc.flags and overlay.overlay2 of ${seen.configFile})`);
       if (removed.length > 0) lines.push(`  removed from the caller's flags: ${removed.map(shellWord).join(" ")} (runsc-overlay owns the overlay)`);
@@ -39,6 +42,10 @@ function context(seen: Seen): string[] {
     ...(seen.configFile ? [`config: ${seen.configFile}`] : []),
     ...(seen.runsc && seen.caps ? [`runsc: ${seen.runsc} (${seen.caps.version}; ${seen.caps.overlay2 === null ? "no --overlay2 flag" : `--overlay2 ${seen.caps.overlay2.self ? "with" : "without"} self`})`] : []),
   ];
+}
+
+function asBytes(word: string): string {
+  return Buffer.from(word, "utf8").toString("latin1");
 }
 
 /** Words as a shell would need them, bare where that is unambiguous. */

@@ -118,7 +118,7 @@ program
   .argument("<argv...>")
   .passThroughOptions()
   .action((argv: string[]) => {
-    const { text, refused } = explain(argv, process.env, process.cwd());
+    const { text, refused } = explain(argv, process.env);
     terminal.print(text);
     process.exitCode = refused ? 1 : 0;
   });

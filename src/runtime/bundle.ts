@@ -3,30 +3,66 @@
  * overlay. The file is edited as text so that every other byte stays as it was: decoding it into
  * objects and writing it back would round 64-bit numbers and drop what we do not model.
  */
-import { readFileSync } from "node:fs";
-import { isAbsolute, join, normalize, resolve } from "node:path";
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats, statSync } from "node:fs";
 import { type Node, parseTree } from "jsonc-parser";
 import { validateOciSpec } from "../schema/validators.generated.mjs";
 import { Refusal, describe } from "./errors.js";
 import { ANNOTATION_SCREEN } from "./policy.js";
+import { bytesPath, shown, specPath } from "./spec-file.js";
 import { replaceFile } from "../shared/replace-file.js";
 
 export interface Bundle {
-  dir: string;
+  /** The config.json runsc reads (spec-file.ts), as a byte string: relative paths from the working directory. */
+  path: string;
+  /** The same, for messages. */
   file: string;
   /** The file's bytes, which every edit keeps but for what it removes. */
   raw: Buffer;
 }
 
-/** `cwd` is asked only for a relative bundle path: a shim's working directory may have been deleted. */
-export function readBundle(bundleArg: string | undefined, cwd: () => string): Bundle {
-  const dir = bundleArg !== undefined && isAbsolute(bundleArg) ? normalize(bundleArg) : resolve(cwd(), bundleArg ?? ".");
-  const file = join(dir, "config.json");
+/**
+ * Reads the config.json runsc will read for this `--bundle` and `$PWD`, without asking for the
+ * working directory's name (it may be longer than PATH_MAX, or deleted). Only a regular file is read:
+ * runsc would read a FIFO, a device or /dev/stdin as they are, what runsc-overlay cannot check first.
+ */
+export function readBundle(bundleArg: string | undefined, pwd: string | undefined): Bundle {
+  const path = specPath(bundleArg, pwd, namesWorkingDir);
+  const file = shown(path);
+  let fd: number;
   try {
-    return { dir, file, raw: readFileSync(file) };
+    const st = statSync(bytesPath(path));
+    if (!st.isFile()) throw notRegular(file, st);
+    // Not blocking, and no controlling terminal: what it opens must be the file just stat'ed, whatever replaced it.
+    fd = openSync(bytesPath(path), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
-    throw new Refusal(`bundle ${dir} has no readable config.json: ${describe(error)}`);
+    if (error instanceof Refusal) throw error;
+    throw new Refusal(`cannot read ${file}, the config.json runsc would read: ${describe(error)}`);
   }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw notRegular(file, st);
+    return { path, file, raw: readFileSync(fd) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Go's os.Getwd takes $PWD only where it names the working directory (os.SameFile with "."); one it
+ * cannot stat (gone, longer than PATH_MAX) it passes over, as this does.
+ */
+function namesWorkingDir(path: string): boolean {
+  try {
+    const [dir, dot] = [statSync(bytesPath(path)), statSync(".")];
+    return dir.dev === dot.dev && dir.ino === dot.ino;
+  } catch {
+    return false;
+  }
+}
+
+function notRegular(file: string, st: Stats): Refusal {
+  const kind = st.isFIFO() ? "a FIFO" : st.isCharacterDevice() ? "a character device" : st.isBlockDevice() ? "a block device" : st.isSocket() ? "a socket" : st.isDirectory() ? "a directory" : "no regular file";
+  return new Refusal(`${file} is ${kind}, not a regular file: runsc would read it as it is, which runsc-overlay cannot check first, so it refuses under overlay.annotations = "enforce"`);
 }
 
 /**
@@ -128,7 +164,7 @@ function goFold(name: string): string {
  */
 export function rewriteBundle(edit: { bundle: Bundle; bytes: Buffer; removed: readonly string[] }): void {
   try {
-    replaceFile(edit.bundle.file, edit.bytes);
+    replaceFile(bytesPath(edit.bundle.path), edit.bytes);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code && ERRNO_TEXT[code] ? `${ERRNO_TEXT[code]} (${code})` : describe(error);

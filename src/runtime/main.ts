@@ -7,7 +7,7 @@
  * Node never creates its stdio stream objects: they would set O_NONBLOCK on file descriptions shared
  * with the container (nodejs/node#42826). It writes to fds 1 and 2 with fs.writeSync only.
  */
-import { writeSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import { scanLogFlags } from "./argv.js";
 import { rewriteBundle } from "./bundle.js";
 import { makeDirs } from "./dirs.js";
@@ -17,28 +17,29 @@ import { execArgv, planCache, planCall, type Seen } from "./pipeline.js";
 import type { Note } from "./plan.js";
 import { callerLog, logNotes, reportRefusal } from "./report.js";
 import { toShell } from "./shell.js";
+import { shown } from "./spec-file.js";
 
 async function main(argv: string[]): Promise<number> {
   const seen: Seen = {};
   const notes: Note[] = [];
   const ownLog = () => seen.config?.log ?? { file: "", level: "error" as const };
   try {
-    const plan = planCall(argv, process.env, () => process.cwd(), seen);
+    const plan = planCall(argv, process.env, ownEnv("RUNSC_OVERLAY_PWD"), seen);
     if (plan.kind === "exec") {
-      notes.push(...plan.notes, { level: "debug", msg: `exec ${JSON.stringify(execArgv(plan, argv))}` });
+      notes.push(...plan.notes, { level: "debug", msg: `exec ${JSON.stringify(execArgv(plan, argv).map(shown))}` });
       for (const dir of plan.dirs) makeDirs(dir, 0o700);
       if (plan.bundleEdit) rewriteBundle(plan.bundleEdit);
     }
     const cache = seen.configFile === undefined ? undefined : planCache(process.env, seen.configFile);
     if (plan.kind === "exec" && cache) keepFastPathQuietly({ root: cache.root, file: `${cache.prefix}.sh` }, seen);
     writeSync(1, toShell(plan));
-    await logNotes(notes, ownLog().file, ownLog().level, { argv });
+    await logNotes(notes, ownLog().file, ownLog().level, { argv: argv.map(shown) });
     return 0;
   } catch (error) {
     const message = error instanceof Refusal ? error.message : `internal error: ${describe(error)}`;
     const flags = seen.parsed && seen.parsed.kind !== "invalid" ? seen.parsed.flags : scanLogFlags(argv);
     reportRefusal(message, callerLog(flags));
-    await logNotes([...notes, { level: "error", msg: message }], ownLog().file, ownLog().level, { argv });
+    await logNotes([...notes, { level: "error", msg: message }], ownLog().file, ownLog().level, { argv: argv.map(shown) });
     return 1;
   }
 }
@@ -52,7 +53,24 @@ function keepFastPathQuietly(data: { root: string; file: string }, seen: Seen): 
   }
 }
 
+/**
+ * The caller's words as bytes (a latin1 string each), from the kernel's copy: process.argv decodes
+ * them as UTF-8, turning every invalid byte into U+FFFD, so a bundle path that is not UTF-8 would name
+ * another file than the one runsc opens.
+ */
+function ownArgv(): string[] {
+  const count = process.argv.length - 2;
+  const words = readFileSync("/proc/self/cmdline").toString("latin1").split("\0").slice(0, -1);
+  return count === 0 ? [] : words.slice(-count);
+}
+
+/** A variable of Node's own environment, which the launcher set, as bytes; undefined where unset. */
+function ownEnv(name: string): string | undefined {
+  const entry = readFileSync("/proc/self/environ").toString("latin1").split("\0").find((pair) => pair.startsWith(`${name}=`));
+  return entry?.slice(name.length + 1);
+}
+
 // A CommonJS bundle (see scripts/build.mjs): no top-level await.
-void main(process.argv.slice(2)).then((code) => {
+void main(ownArgv()).then((code) => {
   process.exitCode = code;
 });

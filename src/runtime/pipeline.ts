@@ -23,7 +23,11 @@ export interface Seen {
   bundle?: Bundle;
 }
 
-export function planCall(argv: string[], env: NodeJS.ProcessEnv, cwd: () => string, seen: Seen = {}): Plan {
+/**
+ * `argv` and `pwd` are byte strings (spec-file.ts): the words runsc will get, and the `$PWD` it will
+ * see, from which it finds a bundle given by the working directory.
+ */
+export function planCall(argv: string[], env: NodeJS.ProcessEnv, pwd: string | undefined, seen: Seen = {}): Plan {
   const cache = planCache(env, configFileOf(env).file);
   const { file: configFile, config } = loadConfig(env, cache && { root: cache.root, file: `${cache.prefix}.json` });
   Object.assign(seen, { configFile, config });
@@ -31,8 +35,9 @@ export function planCall(argv: string[], env: NodeJS.ProcessEnv, cwd: () => stri
   const runsc = (seen.runsc = search.runsc);
   const caps = (seen.caps = capabilitiesOf(runsc, config.cache.dir));
   const parsed = (seen.parsed = parseArgv(argv, flagSyntax(caps)));
-  const bundleDir = bundleArg(argv, parsed, subcommandSyntax(caps));
-  const bundle = (seen.bundle = bundleDir === null ? undefined : readBundle(bundleDir, cwd));
+  const bundleFlag = bundleArg(argv, parsed, subcommandSyntax(caps));
+  // Under "allow" the bundle is runsc's alone to read and judge.
+  const bundle = (seen.bundle = bundleFlag === null || config.overlay.annotations !== "enforce" ? undefined : readBundle(bundleFlag, pwd));
   if (bundle && mayHoldOverlayKeys(bundle.raw)) checkSpec(bundle);
   return makePlan({ argc: argv.length, parsed, config, configFile, runsc, caps, bundle });
 }

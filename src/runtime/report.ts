@@ -8,8 +8,10 @@
 import { appendFileSync, closeSync, openSync, writeSync } from "node:fs";
 import { type GlobalFlag, lastValue } from "./argv.js";
 import type { Note } from "./plan.js";
+import { bytesPath } from "./spec-file.js";
 
 export interface CallerLog {
+  /** A byte string, as the caller gave it (spec-file.ts). */
   file: string | undefined;
   fd: number | undefined;
   text: boolean;
@@ -45,7 +47,7 @@ export function reportRefusal(message: string, log: CallerLog): void {
     }
   };
   if (log.fd !== undefined) attempt(() => writeSync(log.fd!, errorLine(message, now, log.text)));
-  else if (log.file !== undefined) attempt(() => appendFileSync(log.file!, errorLine(message, now, log.text)));
+  else if (log.file !== undefined) attempt(() => appendFileSync(bytesPath(log.file!), errorLine(message, now, log.text)));
   attempt(() => writeSync(2, `${message}\n`));
 }
 

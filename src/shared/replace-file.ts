@@ -18,7 +18,8 @@ export function writeAll(fd: number, data: Buffer): void {
   }
 }
 
-export function replaceFile(file: string, data: Buffer, newFileMode = 0o644): void {
+/** `file` may be a Buffer, for a path that is not UTF-8. */
+export function replaceFile(file: string | Buffer, data: Buffer, newFileMode = 0o644): void {
   let old: { mode: number; uid: number; gid: number } | undefined;
   try {
     old = statSync(file);
@@ -26,7 +27,8 @@ export function replaceFile(file: string, data: Buffer, newFileMode = 0o644): vo
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   // An unpredictable name, created exclusively: nobody can have planted it, or a link in its place.
-  const tmp = `${file}.runsc-overlay.${randomBytes(8).toString("hex")}.tmp`;
+  const suffix = `.runsc-overlay.${randomBytes(8).toString("hex")}.tmp`;
+  const tmp = typeof file === "string" ? `${file}${suffix}` : Buffer.concat([file, Buffer.from(suffix)]);
   const fd = openSync(tmp, "wx", 0o600);
   try {
     try {

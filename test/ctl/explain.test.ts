@@ -61,7 +61,7 @@ describe("explain", () => {
 
   it.each([
     ["a conflicting flag", ["--file-access=shared", "state", "c1"], "", /would refuse, and not start runsc: --file-access=shared \(from the caller's command line/],
-    ["a bundle without config.json", ["create", "--bundle", "/nonexistent", "c1"], "", /would refuse, and not start runsc: bundle \/nonexistent has no readable config\.json/],
+    ["a bundle without config.json", ["create", "--bundle", "/nonexistent", "c1"], "", /would refuse, and not start runsc: cannot read \/nonexistent\/config\.json, the config\.json runsc would read: ENOENT/],
     ["a malformed config", ["state", "c1"], "[overlay\n", /would refuse, and not start runsc: config .+ is not valid TOML/],
     ["runsc do", ["do", "true"], "", /would refuse, and not start runsc: runsc do sets its own overlay/],
   ])("exits 1 with the refusal for %s", async (_, argv, broken, message) => {

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -114,20 +115,40 @@ describe("readBundle and rewriteBundle", () => {
     const tail = Buffer.from('"]},"annotations":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}');
     const dir = bundleWith(Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3]), tail]));
     chmodSync(join(dir, "config.json"), 0o640);
-    const bundle = readBundle(dir, () => "/");
+    const bundle = readBundle(dir, undefined);
     rewriteBundle({ bundle, ...stripAnnotations(bundle.raw, enforce) });
     const expected = Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"]},"annotations":{"k":"v"}}')]);
     expect(readFileSync(join(dir, "config.json")).equals(expected)).toBe(true);
     expect(statSync(join(dir, "config.json")).mode & 0o777).toBe(0o640);
   });
 
-  it("resolves a relative --bundle against the working directory", () => {
+  it("reads the file runsc opens: the --bundle path joined and cleaned lexically, in its bytes", () => {
     const dir = bundleWith('{"ociVersion":"1.0.2"}');
-    expect(readBundle(".", () => dir).file).toBe(join(dir, "config.json"));
+    const odd = Buffer.concat([Buffer.from(`${dir}/b`), Buffer.from([0xff])]);
+    mkdirSync(odd);
+    writeFileSync(Buffer.concat([odd, Buffer.from("/config.json")]), "odd");
+    mkdirSync(`${dir}/b\ufffd`);
+    writeFileSync(`${dir}/b\ufffd/config.json`, "decoy");
+    const bundle = readBundle(`${odd.toString("latin1")}//./`, undefined);
+    expect(bundle.raw.toString()).toBe("odd");
+    expect(bundle.path).toBe(`${odd.toString("latin1")}/config.json`);
+    expect(bundle.file).toBe(`${dir}/b\ufffd/config.json`);
+    expect(readBundle(`${dir}/nonexistent/..`, undefined).raw.toString()).toBe('{"ociVersion":"1.0.2"}');
   });
 
   it("refuses a bundle without a readable config.json", () => {
-    expect(() => readBundle(mkdtempSync(join(tmpdir(), "rso-bundle-")), () => "/")).toThrow(/bundle .* has no readable config\.json: ENOENT/);
+    expect(() => readBundle(mkdtempSync(join(tmpdir(), "rso-bundle-")), undefined)).toThrow(/^cannot read .*\/config\.json, the config\.json runsc would read: ENOENT/);
+  });
+
+  it.each([
+    ["a FIFO", (file: string) => execFileSync("mkfifo", [file]), /is a FIFO, not a regular file/],
+    ["a link to /dev/stdin", (file: string) => symlinkSync("/dev/stdin", file), /is (a FIFO|a character device|a socket|no regular file), not a regular file/],
+    ["a link to a character device", (file: string) => symlinkSync("/dev/null", file), /is a character device, not a regular file: runsc would read it as it is/],
+    ["a directory", (file: string) => mkdirSync(file), /is a directory, not a regular file/],
+  ])("refuses a config.json that is %s, without reading it", (_name, make, message) => {
+    const dir = mkdtempSync(join(tmpdir(), "rso-bundle-"));
+    make(join(dir, "config.json"));
+    expect(() => readBundle(dir, undefined)).toThrow(message);
   });
 
   it.each([
@@ -135,7 +156,7 @@ describe("readBundle and rewriteBundle", () => {
     ["annotations that are not strings", '{"annotations":{"dev.gvisor.a":1}}', /config\.json: annotations\.dev\.gvisor\.a must be string/],
     ["a root that is not an object", '{"root":"rootfs","x":"\\u0041"}', /config\.json: root must be object/],
   ])("checkSpec refuses, in a file it would edit, %s", (_name, content, message) => {
-    const bundle = readBundle(bundleWith(content), () => "/");
+    const bundle = readBundle(bundleWith(content), undefined);
     expect(mayHoldOverlayKeys(bundle.raw)).toBe(true);
     expect(() => checkSpec(bundle)).toThrow(message);
   });

@@ -37,7 +37,7 @@ describe("the runsc command line planned for each call", () => {
 describe("the plan's side effects, as data", () => {
   const caps = fixtureCapabilities("20240729");
   const argv = ["create", "--bundle", "/b", "c1"];
-  const bundle: Bundle = { dir: "/b", file: "/b/config.json", raw: Buffer.from('{"annotations":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}') };
+  const bundle: Bundle = { path: "/b/config.json", file: "/b/config.json", raw: Buffer.from('{"annotations":{"dev.gvisor.flag.overlay2":"root:memory","k":"v"}}') };
   const plan = (config: string) => makePlan(planInput(argv, caps, config, bundle));
 
   it("strips overlay annotations from the bundle under enforce, and says so with the reason", () => {
@@ -47,7 +47,7 @@ describe("the plan's side effects, as data", () => {
     });
   });
 
-  const annotated = (annotations: Record<string, string | undefined>): Bundle => ({ dir: "/b", file: "/b/config.json", raw: Buffer.from(JSON.stringify({ annotations })) });
+  const annotated = (annotations: Record<string, string | undefined>): Bundle => ({ path: "/b/config.json", file: "/b/config.json", raw: Buffer.from(JSON.stringify({ annotations })) });
   const outcome = (annotations: Record<string, string | undefined>, config = "", version: "20221219" | "20240729" = "20240729", release?: string) => {
     const runsc = release ? { ...fixtureCapabilities(version), version: release } : fixtureCapabilities(version);
     try {

@@ -57,7 +57,7 @@ const cases: Case[] = [
   },
   { name: "a runsc without self and fallback = fail", config: plain("20221219", { extra: '[overlay]\nfallback = "fail"' }), argv: () => ["start", "c1"], message: /runsc 0\.0~20221219\.0 has no `self` medium/ },
   { name: "a flag in runsc.flags that runsc lacks", config: plain("20221219", { flags: ["--directfs=false"] }), argv: () => ["start", "c1"], message: /runsc\.flags entry "--directfs=false".*0\.0~20221219\.0 has no global flag --directfs/ },
-  { name: "a bundle without config.json", config: plain("20240729"), argv: (caseDir) => create(caseDir), message: /bundle .* has no readable config\.json/ },
+  { name: "a bundle without config.json", config: plain("20240729"), argv: (caseDir) => create(caseDir), message: /^cannot read .*\/config\.json, the config\.json runsc would read: ENOENT/ },
   {
     // Only a file with something to remove is parsed: runsc judges the rest itself.
     name: "a bundle whose config.json, which has a gVisor annotation, is not JSON",
