@@ -21,7 +21,7 @@ import type { FlagSyntax } from "./argv.js";
 import { type Capabilities, flagSyntax, subcommandSyntax } from "./capabilities.js";
 import { readCache, writeCache } from "./cache-file.js";
 import { featuresDocument } from "./features.js";
-import { STAT_FORMAT, settledIdentity } from "./identity.js";
+import { settledIdentity } from "./identity.js";
 import type { Seen } from "./pipeline.js";
 import { PLANNER } from "./planner.js";
 import { type GlobalPlan, globalPlan } from "./plan.js";
@@ -32,9 +32,10 @@ import { quote } from "./shell.js";
 export interface FastPathInput {
   planner: string;
   runsc: string;
-  /** `stat` and `grep`: the two commands the fast path runs. */
-  stat: string;
+  /** `grep`, which the fast path runs for a bundle call; `stat`, which every call runs, is the launcher's own. */
   grep: string;
+  /** What the data was made from, as one line: a call whose inputs are unchanged spends one read. */
+  inputs: string;
   /** The files the plan was made from, with their identity (identity.ts). */
   identities: { file: string; identity: string }[];
   /** Files that must still not exist: runsc candidates passed over, and the config file where absent. */
@@ -64,10 +65,7 @@ export function fastPathData(input: FastPathInput): string | undefined {
   if ([files, absent, dirs, inserted].includes(undefined) || (input.path ?? "").includes("\n")) return undefined;
   const values: [string, string][] = [
     ["rso_runsc", input.runsc],
-    ["rso_stat", input.stat],
     ["rso_grep", input.grep],
-    ["rso_stat_format", STAT_FORMAT],
-    ["rso_files", files!],
     ["rso_identities", input.identities.map((id) => id.identity).join("\n")],
     ["rso_absent", absent!],
     ["rso_config_absent", input.configAbsent ? "1" : ""],
@@ -86,7 +84,15 @@ export function fastPathData(input: FastPathInput): string | undefined {
     ["rso_features", input.features ?? ""],
     ["rso_features_runsc", input.features === undefined ? "1" : ""],
   ];
-  return `${values.map(([name, value]) => `${name}=${quote(value)}`).join("\n")}\nrso_end=${quote(input.planner)}\n`;
+  return `${dataHead(input)}${values.map(([name, value]) => `${name}=${quote(value)}`).join("\n")}\nrso_end=${quote(input.planner)}\n`;
+}
+
+/**
+ * The data's first lines: the files to stat, in comment lines the launcher reads before it trusts the
+ * rest (rso_trust), then what the data was made from.
+ */
+function dataHead({ identities, inputs }: Pick<FastPathInput, "identities" | "inputs">): string {
+  return [`# files ${identities.length}`, ...identities.map((id) => `# ${id.file}`), `# inputs: ${inputs}`, ""].join("\n");
 }
 
 /** The two commands the fast path runs, where this machine has them. */
@@ -97,7 +103,7 @@ const GREP = ["/usr/bin/grep", "/bin/grep"];
  * After Node planned a call, keeps the data for this config and runsc, where every later call would
  * get the same plan from it: none where the plan logs (the launcher cannot), where runsc was found by a
  * search it cannot repeat, where an input changed a moment ago, or where the plan refuses every call.
- * The data's first line names its inputs, so that a call whose inputs are unchanged spends one read.
+ * The data's head names its inputs, so that a call whose inputs are unchanged spends one read.
  */
 export function refreshFastPath(cache: { root: string; file: string }, seen: Seen): void {
   const { config, configFile, search, caps } = seen;
@@ -109,9 +115,9 @@ export function refreshFastPath(cache: { root: string; file: string }, seen: See
   const identities = files.map((file) => ({ file, identity: file === configFile ? configIdentity : settledIdentity(file) }));
   if (identities.some((id) => id.identity === undefined || id.identity === "absent")) return;
   const absent = [...(configIdentity === "absent" ? [configFile] : []), ...search.passed.filter((passed) => !passed.launcher).map((passed) => passed.candidate)];
-  const inputs = `# inputs: ${JSON.stringify({ planner: PLANNER, identities, absent, path: search.path })}\n`;
+  const inputs = JSON.stringify({ planner: PLANNER, identities, absent, path: search.path });
   const existing = readCache(cache.file, cache.root);
-  if (existing?.startsWith(inputs) && existing.endsWith(`\nrso_end=${quote(PLANNER)}\n`)) return;
+  if (existing?.startsWith(dataHead({ identities: identities as { file: string; identity: string }[], inputs })) && existing.endsWith(`\nrso_end=${quote(PLANNER)}\n`)) return;
   let global: GlobalPlan;
   try {
     global = globalPlan(config, configFile, caps, []);
@@ -122,8 +128,8 @@ export function refreshFastPath(cache: { root: string; file: string }, seen: See
   if (due([...global.notes, debugNote], config.log.file, config.log.level).length > 0) return;
   const data = fastPathData({
     planner: PLANNER,
+    inputs,
     runsc: search.runsc,
-    stat,
     grep,
     identities: identities as { file: string; identity: string }[],
     absent,
@@ -135,7 +141,7 @@ export function refreshFastPath(cache: { root: string; file: string }, seen: See
     nodeFlags: JUDGED_FLAGS,
     features: featuresOf(caps),
   });
-  if (data !== undefined) writeCache(cache.file, inputs + data, cache.root);
+  if (data !== undefined) writeCache(cache.file, data, cache.root);
 }
 
 function featuresOf(caps: Capabilities): string | undefined {
