@@ -17,54 +17,10 @@ import { LAUNCHER } from "../helpers/paths.js";
 import { commandLines } from "../../src/testbed/engine.js";
 import { busyboxBundle, fakeRunsc, readRecord, workdir } from "../helpers/runtime.js";
 import { type Row, rows } from "./command-lines.js";
-
-interface Setup {
-  config: string;
-  nodeOnly: string;
-  fastOnly: string;
-  dir: string;
-}
-
-/** A launcher copy with some of its settings replaced. */
-function launcher(file: string, settings: { NODE?: string; CACHE?: string; CONFIG?: string }): string {
-  let text = readFileSync(LAUNCHER, "utf8");
-  for (const [name, value] of Object.entries(settings)) text = text.replace(new RegExp(`^${name}=.*$`, "m"), `${name}=${value}`);
-  writeFileSync(file, text, { mode: 0o755 });
-  return file;
-}
-
-/** One config and fake runsc per (runsc version, row config), with host paths moved into the test's own directory. */
-function setUp(version: RunscVersion, rowConfig: string): Setup {
-  const dir = workdir("fast-path");
-  const row = parse(rowConfig.replaceAll('"/srv/', `"${dir}/srv/`)) as { runsc?: object; overlay?: object };
-  const config = join(dir, "config.toml");
-  writeFileSync(
-    config,
-    stringify({
-      runsc: { path: fakeRunsc(dir, version), ...row.runsc },
-      overlay: { fallback_dir: join(dir, "filestore"), ...row.overlay },
-      cache: { dir: join(dir, "capabilities") },
-      log: { file: "" },
-    }),
-  );
-  mkdirSync(join(dir, "cache"));
-  return {
-    config,
-    dir,
-    // Nothing can be written under /dev/null: every call of this copy is planned by Node. (Not /proc:
-    // Node's recursive mkdir, which its compile cache uses, spins forever there.)
-    nodeOnly: launcher(join(dir, "node-only"), { CACHE: "/dev/null/runsc-overlay-test" }),
-    fastOnly: launcher(join(dir, "fast-only"), { CACHE: join(dir, "cache"), NODE: "/nonexistent/node" }),
-  };
-}
+import { type Setup, call, launcher, setUp } from "../helpers/planners.js";
 
 const setups = new Map<string, Setup>();
 const keyOf = (row: Row) => `${row.version ?? "20240729"} ${row.config ?? ""}`;
-
-async function call(file: string, setup: Setup, argv: string[], record: string): Promise<string[] | undefined> {
-  await execa(file, argv, { env: { RUNSC_OVERLAY_CONFIG: setup.config, FAKE_RUNSC_RECORD: record }, reject: false, stdin: "ignore" });
-  return readRecord(record)?.argv;
-}
 
 beforeAll(async () => {
   for (const row of rows) if (!setups.has(keyOf(row))) setups.set(keyOf(row), setUp(row.version ?? "20240729", row.config ?? ""));
