@@ -21,7 +21,7 @@ export interface RootTruth {
 
 /**
  * What sandbox `id` does with its root. `rootfs` is the container's rootfs directory on the host (for
- * an engine, its writable layer), `written` the name of a file the container wrote in `/`, and
+ * an engine, its writable layer), as bytes (latin1), `written` the name of a file the container wrote in `/`, and
  * `fallbackDir` where a `dir=` filestore would be (runsc without `self`), held open and unlinked.
  * The sandbox's flags describe its first container: for a pod's app container, `sandbox` is the pod's
  * sandbox ID, and --gofer-mount-confs (the pause container's) is not read.
@@ -30,11 +30,13 @@ export async function rootTruth(id: string, rootfs: string, written: string, fal
   const pid = await sandboxPid(sandbox);
   const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
   const flag = (name: string) => argv.find((word) => word.startsWith(`--${name}=`))?.slice(name.length + 3);
-  const beside = readdirSync(rootfs)
+  // The rootfs as bytes (latin1), for a path that is not UTF-8.
+  const at = (name: string) => Buffer.from(join(rootfs, name), "latin1");
+  const beside = readdirSync(Buffer.from(rootfs, "latin1"), { encoding: "latin1" })
     .filter((name) => name.startsWith(".gvisor.filestore."))
-    .map((name) => ({ file: join(rootfs, name), allocated: statSync(join(rootfs, name)).blocks * 512 }));
+    .map((name) => ({ file: join(rootfs, name), allocated: statSync(at(name)).blocks * 512 }));
   const held = fallbackDir === undefined ? [] : heldOpen(pid, fallbackDir);
-  return { goferRoot: sandbox === id ? flag("gofer-mount-confs")?.split(",")[0] : undefined, overlay2: flag("overlay2"), writtenOnHost: existsSync(join(rootfs, written)), filestores: [...beside, ...held] };
+  return { goferRoot: sandbox === id ? flag("gofer-mount-confs")?.split(",")[0] : undefined, overlay2: flag("overlay2"), writtenOnHost: existsSync(at(written)), filestores: [...beside, ...held] };
 }
 
 /** Unlinked files under `dir` that the sandbox holds open, with what each has allocated. */

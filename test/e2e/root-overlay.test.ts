@@ -7,12 +7,12 @@
  * oracle sees the overlay lost where runsc alone would lose it.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { releaseOf } from "../../src/runtime/policy.js";
 import { LAUNCHER, NO_CURRENT_GVISOR, REAL_RUNSC, RUNSC } from "../helpers/paths.js";
-import { busyboxBundle, spawnWithFiles, unmountUnder, workdir, writeConfig } from "../helpers/runtime.js";
+import { busyboxBundle, spawnBytes, spawnWithFiles, unmountUnder, workdir, writeConfig } from "../helpers/runtime.js";
 import { overlayHeld, rootTruth } from "./oracle.js";
 
 const MiB = 1024 * 1024;
@@ -145,6 +145,65 @@ describe.each(REAL_RUNSC)("the root overlay on real runsc %s", (version) => {
     expect(inside("dd.status")).toBe("0");
     expect(overlayHeld(truth, 8 * MiB), JSON.stringify(truth)).toBe(true);
     if (version !== "20221219") expect(truth.overlay2).toBe("root:self");
+  });
+});
+
+/**
+ * The config.json runsc reads (src/runtime/spec-file.ts), on the sandbox: the real bundle asks for a
+ * memory overlay (to a runsc given --allow-flag-override, which would obey), while the file a planner
+ * that resolved the path otherwise would find is a clean decoy.
+ */
+describe.each(REAL_RUNSC)("the config.json runsc reads, on real runsc %s", (version) => {
+  const dir = workdir(`config-json-${version}`);
+  const started: { root: string; id: string }[] = [];
+  const fallback = join(dir, "filestore");
+  const config = writeConfig(dir, RUNSC[version], { flags: ["--network=none", "--allow-flag-override"], extra: `[overlay]\nfallback_dir = ${JSON.stringify(fallback)}\n` });
+
+  // The fast path's data, so that both planners are on the way: a call it waves through goes to runsc directly.
+  beforeAll(async () => {
+    await sleep(2100);
+    await spawnWithFiles(LAUNCHER, ["--root", join(dir, "seed"), "state", "seed"], join(dir, "seed"), { env: { RUNSC_OVERLAY_CONFIG: config } });
+  });
+
+  afterAll(async () => {
+    for (const { root, id } of started) await spawnWithFiles(RUNSC[version], ["--root", root, "delete", "--force", id], join(dir, "cleanup"));
+    unmountUnder(dir);
+  });
+
+  it.each([
+    // Absolute: with a relative --bundle, runsc's own gofer cannot find the rootfs (runsc alone fails too).
+    { name: "--bundle @/b/../lnk/../b, where the kernel's reading is a clean decoy", real: "b", decoy: "other/b", bundle: "@/b/../lnk/../b", cwd: [] as string[], pwd: "@" },
+    { name: "no --bundle, in the decoy's directory, with $PWD=@/lnk/../b", real: "b", decoy: "other/b", bundle: undefined, cwd: ["other", "b"], pwd: "@/lnk/../b" },
+    { name: "--bundle @/b\xff, beside a decoy b\ufffd", real: "b\xff", decoy: "b\xef\xbf\xbd", bundle: "@/b\xff", cwd: [], pwd: "@" },
+  ])("$name", async ({ real, decoy, bundle, cwd, pwd }) => {
+    const D = join(dir, `case${started.length}`);
+    const [root, out] = ["state", "out"].map((part) => join(D, part)) as [string, string];
+    mkdirSync(join(D, "other/sub"), { recursive: true });
+    mkdirSync(out);
+    symlinkSync(join(D, "other/sub"), join(D, "lnk"));
+    const place = (name: string, annotations: Record<string, string>) => {
+      const made = busyboxBundle(join(D, `made-${annotations["dev.gvisor.flag.overlay2"] ? "real" : "decoy"}`), ["sh", "-c", "echo hi > /written; dd if=/dev/zero of=/big bs=1M count=8 2>/dev/null; echo > /out/ready; sleep 600"], { annotations });
+      const spec = JSON.parse(readFileSync(join(made, "config.json"), "utf8"));
+      spec.mounts.push({ destination: "/out", type: "bind", source: out, options: ["rbind", "rw"] });
+      writeFileSync(join(made, "config.json"), JSON.stringify(spec));
+      renameSync(made, Buffer.from(join(D, name), "latin1"));
+    };
+    place(real, { "dev.gvisor.flag.overlay2": "root:memory" });
+    place(decoy, {});
+    const id = `k${started.length}`;
+    started.push({ root, id });
+    const at = (word: string) => word.replaceAll("@", D);
+    const argv = ["--root", root, "create", ...(bundle === undefined ? [] : ["--bundle", at(bundle)]), id];
+    const created = spawnBytes(LAUNCHER, argv, { cwd: [...D.split("/"), ...cwd], pwd: at(pwd), env: { RUNSC_OVERLAY_CONFIG: config } });
+    expect(created.status, created.stderr).toBe(0);
+    expect((await spawnWithFiles(LAUNCHER, ["--root", root, "start", id], join(D, "start"), { env: { RUNSC_OVERLAY_CONFIG: config } })).exitCode).toBe(0);
+    for (let i = 0; i < 100 && !existsSync(join(out, "ready")); i++) await sleep(100);
+    const truth = await rootTruth(id, join(D, real, "rootfs"), "written", fallback);
+    expect(readFileSync(join(out, "ready"), "utf8")).toBe("\n");
+    expect(overlayHeld(truth, 8 * MiB), JSON.stringify(truth)).toBe(true);
+    expect(truth.overlay2 ?? "", "the sandbox's own --overlay2").not.toContain("memory");
+    expect(readFileSync(Buffer.from(join(D, real, "config.json"), "latin1"), "utf8")).not.toContain("dev.gvisor.flag.overlay2");
+    expect(readFileSync(Buffer.from(join(D, decoy, "config.json"), "latin1"), "utf8")).not.toContain("dev.gvisor.flag.overlay2");
   });
 });
 

@@ -94,6 +94,27 @@ export function spawnWithFiles(file: string, args: string[], base: string, optio
   });
 }
 
+/**
+ * Runs `program` with `argv` from the directory `cwd` (its components from /, entered one at a time,
+ * so that it may be longer than PATH_MAX) and `$PWD` as given (null: unset), every byte as given:
+ * arguments, components and $PWD are byte strings (latin1). stdout and stderr go to files (a sandbox
+ * keeps what it is given open), read back when it is done; a deadline, as a planner that read a FIFO
+ * would wait for ever.
+ */
+export function spawnBytes(program: string, argv: string[], options: { cwd: string[]; pwd: string | null; env?: Record<string, string>; stdin?: string }): { status: number | null; stdout: string; stderr: string } {
+  const printf = (word: string) => `"$(printf '${[...Buffer.from(word, "latin1")].map((byte) => `\\${byte.toString(8).padStart(3, "0")}`).join("")}')"`;
+  const out = mkdtempSync(join(tmpdir(), "rso-spawn-"));
+  const script = [
+    "cd / || exit 97",
+    ...options.cwd.filter(Boolean).map((part) => `cd -P ${printf(part)} || exit 97`),
+    options.pwd === null ? "unset PWD" : `PWD=${printf(options.pwd)}; export PWD`,
+    `exec ${[program, ...argv].map(printf).join(" ")} >"$0/stdout" 2>"$0/stderr"`,
+  ].join("\n");
+  const result = spawnSync("/bin/sh", ["-c", script, out], { env: { ...process.env, ...options.env }, input: options.stdin ?? "", timeout: 20_000, killSignal: "SIGKILL" });
+  const read = (name: string) => (existsSync(join(out, name)) ? readFileSync(join(out, name), "latin1") : "");
+  return { status: result.status, stdout: read("stdout"), stderr: read("stderr") };
+}
+
 export function runRuntime(args: string[], config: string, options: Options = {}) {
   return execa(LAUNCHER, args, { reject: false, stdin: "ignore", ...options, env: { RUNSC_OVERLAY_CONFIG: config, ...options.env } });
 }

@@ -16,11 +16,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RUNSC } from "../helpers/paths.js";
 import { type Setup, launcher, setUp } from "../helpers/planners.js";
-import { readRecord } from "../helpers/runtime.js";
+import { readRecord, spawnBytes } from "../helpers/runtime.js";
 
 const bytes = (path: string) => Buffer.from(path, "latin1");
-/** A byte string as printf writes it, for a shell that then hands it on exactly. */
-const printf = (word: string) => `"$(printf '${[...bytes(word)].map((byte) => `\\${byte.toString(8).padStart(3, "0")}`).join("")}')"`;
 
 interface Call {
   /** Directories from D down to the working directory. */
@@ -35,15 +33,7 @@ interface Call {
 function run(D: string, program: string, head: string[], { cwd, pwd, bundle }: Call, env: Record<string, string>, stdin?: string): { status: number | null; stderr: string } {
   const at = (word: string) => word.replaceAll("@", D);
   const argv = [...head, "create", ...(bundle === undefined ? [] : ["--bundle", at(bundle)]), "c1"];
-  const script = [
-    "cd / || exit 97",
-    ...[...D.split("/").filter(Boolean), ...cwd].map((part) => `cd -P ${printf(part)} || exit 97`),
-    pwd === null ? "unset PWD" : `PWD=${printf(at(pwd))}; export PWD`,
-    `exec ${[program, ...argv].map(printf).join(" ")}`,
-  ].join("\n");
-  // A deadline: a planner that read a FIFO would wait for ever.
-  const result = spawnSync("/bin/sh", ["-c", script], { env: { ...process.env, ...env }, input: stdin ?? "", encoding: "latin1", timeout: 20_000, killSignal: "SIGKILL" });
-  return { status: result.status, stderr: result.stderr };
+  return spawnBytes(program, argv, { cwd: [...D.split("/"), ...cwd], pwd: pwd === null ? null : at(pwd), env, stdin });
 }
 
 /** The candidate directories, each with a config.json; `lnk` and `rlnk` lead to other/sub. */
