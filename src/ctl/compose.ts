@@ -3,10 +3,12 @@
  * will: the files merged by its rules, `extends` and `include` resolved, variables interpolated. Its
  * `config --format json --no-normalize` is the model compose-override reads; its errors are its own.
  */
+import { readFileSync } from "node:fs";
 import { execa } from "execa";
+import { parseAllDocuments } from "yaml";
 import type { ComposeModel } from "../schema/compose.schema.js";
 import { validateComposeFile } from "../schema/validators.generated.mjs";
-import { Refusal } from "../runtime/errors.js";
+import { Refusal, describe } from "../runtime/errors.js";
 
 export interface ComposeProject {
   files: string[];
@@ -22,14 +24,39 @@ export interface Compose {
   version: string;
 }
 
-/** A failure Compose itself reported: its stderr and exit status are passed on as they are. */
+/**
+ * A failure Compose itself reported: its stderr and exit status are passed on as they are, after what
+ * runsc-overlay-ctl found wrong with each file on its own, since Compose does not always say which.
+ */
 export class ComposeFailed extends Error {
   constructor(
     readonly stderr: string,
     readonly exitCode: number,
+    readonly problems: string[],
   ) {
     super(stderr);
   }
+}
+
+/**
+ * What is wrong with each file read on its own: one that cannot be read (absent, a directory, not
+ * readable), or that is not YAML, with the line and column the yaml library gives. Compose's own
+ * `yaml: line 1: did not find expected ',' or ']'` names no file.
+ */
+export function fileProblems(files: readonly string[], read: (file: string) => string): string[] {
+  return files.flatMap((file) => {
+    let text: string;
+    try {
+      text = read(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return [`${file}: ${code === "EISDIR" ? "is a directory, not a Compose file" : code === "ENOENT" ? "no such file" : `cannot be read (${code ?? describe(error)})`}`];
+    }
+    return parseAllDocuments(text).flatMap((document) => ("errors" in document ? document.errors : [])).slice(0, 1).map((error) => {
+      const at = error.linePos?.[0];
+      return `${file}${at ? `:${at.line}:${at.col}` : ""}: ${error.message.split("\n")[0]}`;
+    });
+  });
 }
 
 /** The Compose to use: the one given, else `docker compose`, else `docker-compose`; 2.24 or later. */
@@ -52,7 +79,7 @@ export async function findCompose(given: string | undefined, env: NodeJS.Process
 export async function loadComposeProject(compose: Compose, files: string[], env: NodeJS.ProcessEnv): Promise<ComposeProject> {
   const [file, ...args] = compose.command;
   const run = await execa(file!, [...args, ...files.flatMap((name) => ["-f", name]), "config", "--format", "json", "--no-normalize"], { env, reject: false });
-  if (run.exitCode !== 0) throw new ComposeFailed(run.stderr, run.exitCode ?? 1);
+  if (run.exitCode !== 0) throw new ComposeFailed(run.stderr, run.exitCode ?? 1, fileProblems(files, (name) => readFileSync(name, "utf8")));
   const model: unknown = JSON.parse(run.stdout);
   if (!validateComposeFile(model)) {
     const error = validateComposeFile.errors?.[0];

@@ -151,7 +151,8 @@ try {
   await program.parseAsync();
 } catch (error) {
   if (error instanceof ComposeFailed) {
-    // Compose's own words, and its exit status.
+    // Which file, where that can be known; then Compose's own words, and its exit status.
+    for (const problem of error.problems) terminal.say(problem);
     process.stderr.write(error.stderr.endsWith("\n") ? error.stderr : `${error.stderr}\n`);
     process.exitCode = error.exitCode;
   } else {

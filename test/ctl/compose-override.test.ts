@@ -3,13 +3,13 @@
  * real Compose (Debian 13's docker-compose 2.26), which then accepts the override and makes of it what
  * we meant.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { composeOverride } from "../../src/ctl/compose-override.js";
-import { type Compose, findCompose, loadComposeProject } from "../../src/ctl/compose.js";
+import { type Compose, fileProblems, findCompose, loadComposeProject } from "../../src/ctl/compose.js";
 import { SHOP, composeConfig, composeFile } from "../helpers/compose.js";
 import { COMPOSE, CTL } from "../helpers/paths.js";
 import { workdir } from "../helpers/runtime.js";
@@ -99,10 +99,53 @@ describe("runsc-overlay-ctl compose-override", () => {
     expect(existsSync(join(dir, "out.yaml"))).toBe(false);
   });
 
+  it.each([
+    ["a YAML error in the second file", (dir: string) => writeFileSync(join(dir, "b.yaml"), "services: [web\n"), /^runsc-overlay-ctl: b\.yaml:2:1: .+$/m],
+    ["a second file that does not exist", (_dir: string) => {}, /^runsc-overlay-ctl: b\.yaml: no such file$/m],
+    ["a second file that is a directory", (dir: string) => mkdirSync(join(dir, "b.yaml")), /^runsc-overlay-ctl: b\.yaml: is a directory, not a Compose file$/m],
+  ])("names the file Compose could not load for %s, then passes Compose's own error and exit status", async (_, make, named) => {
+    const dir = dirname(composeFile("services:\n  web:\n    image: busybox\n", "a.yaml"));
+    make(dir);
+    const result = await ctl(["a.yaml", "b.yaml"], { cwd: dir });
+    const direct = await execa(COMPOSE, ["-f", "a.yaml", "-f", "b.yaml", "config"], { cwd: dir, env: ENV, reject: false });
+    expect(result.exitCode).toBe(direct.exitCode);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(named);
+    expect(result.stderr).not.toMatch(/a\.yaml:/);
+    expect(result.stderr).toContain(direct.stderr);
+  });
+
   it("refuses a Compose older than 2.24, saying which it found", async () => {
     const old = join(workdir("compose-old"), "docker-compose");
     writeFileSync(old, '#!/bin/sh\necho 2.20.3\n', { mode: 0o755 });
     const result = await ctl([...SHOP, "--compose", old]);
     expect([result.exitCode, result.stderr]).toEqual([1, `runsc-overlay-ctl: ${old} is Compose 2.20.3: compose-override needs Compose 2.24 or later, whose !reset the override uses`]);
+  });
+});
+
+describe("fileProblems", () => {
+  const files: Record<string, string | NodeJS.ErrnoException> = {
+    "ok.yaml": "services:\n  a: {image: x}\n",
+    "bad.yaml": "services:\n  a: {image: x\n",
+    "two.yaml": "a: 1\n---\nb: [\n",
+    "locked.yaml": Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" }),
+    "gone.yaml": Object.assign(new Error("ENOENT"), { code: "ENOENT" }),
+  };
+  const read = (file: string) => {
+    const entry = files[file]!;
+    if (typeof entry !== "string") throw entry;
+    return entry;
+  };
+
+  it.each([
+    [["ok.yaml"], []],
+    [["ok.yaml", "bad.yaml"], [/^bad\.yaml:3:1: /]],
+    [["two.yaml"], [/^two\.yaml:4:1: /]],
+    [["locked.yaml"], [/^locked\.yaml: cannot be read \(EACCES\)$/]],
+    [["gone.yaml", "bad.yaml"], [/^gone\.yaml: no such file$/, /^bad\.yaml:/]],
+  ])("%j", (names, expected) => {
+    const problems = fileProblems(names, read);
+    expect(problems).toHaveLength(expected.length);
+    problems.forEach((problem, i) => expect(problem).toMatch(expected[i]!));
   });
 });
