@@ -23,6 +23,8 @@ const MiB = 1024;
 /** The same runsc with the memory-backed overlay, beside runsc-overlay, for comparison. */
 const MEMORY_RUNTIME = { path: RUNSC["20240729"], runtimeArgs: ["--network=none", "--overlay2=root:memory"] };
 const PLAIN_RUNTIME = { path: RUNSC["20240729"], runtimeArgs: ["--network=none"] };
+/** runsc alone, given flags it refuses: its own refusal, to compare with runsc-overlay's. */
+const REFUSING_RUNTIME = { path: RUNSC["20240729"], runtimeArgs: ["--network=none", "--file-access=shared", "--overlay2=root:self"] };
 
 describe.each(ENGINES)("$name", (generation: Generation) => {
   let engine: Engine;
@@ -35,7 +37,7 @@ describe.each(ENGINES)("$name", (generation: Generation) => {
     config = writeConfig(dir, RUNSC["20240729"], { flags: ["--network=none"] });
     engine = await startEngine(join(dir, "engine"), { ...generation, runtimeEnv: { RUNSC_OVERLAY_CONFIG: config } }, {
       "log-level": "info",
-      runtimes: { "runsc-memory": MEMORY_RUNTIME, "runsc-plain": PLAIN_RUNTIME },
+      runtimes: { "runsc-memory": MEMORY_RUNTIME, "runsc-plain": PLAIN_RUNTIME, "runsc-refusing": REFUSING_RUNTIME },
     });
     image = await importBusybox(engine, BUSYBOX);
     await execa(CTL, ["install", "docker", "--config-file", engine.daemonJson], { env: engine.env });
@@ -166,9 +168,18 @@ describe.each(ENGINES)("$name", (generation: Generation) => {
           expect(result.stderr).toContain(
             `OCI runtime create failed: --file-access=shared (from runsc.flags in ${config}) conflicts with --overlay2=root:self`,
           );
+          expect(result.stderr).not.toMatch(/\{"level"/);
         },
       );
       expect((await engine.docker(["ps", "-aq"])).stdout).toBe("");
+    });
+
+    it("where runsc alone refuses the same flags, shows no reason at all: runsc dies before it opens the --log file Docker reads", async () => {
+      const result = await run("runsc-refusing", ["--rm", image, "true"], { reject: false });
+      expect(result.exitCode).toBe(127);
+      expect(result.stderr).toMatch(/OCI runtime create failed: unable to retrieve OCI runtime error \(open .*\/log\.json: no such file or directory\): .*runsc-refusing.* did not terminate successfully: exit status 128/);
+      expect(result.stderr).not.toContain("overlay flag is incompatible");
+      for (const id of (await engine.docker(["ps", "-aq", "--filter", "status=created"])).stdout.split("\n").filter(Boolean)) await engine.docker(["rm", id]);
     });
   });
 

@@ -59,7 +59,8 @@ export const ORACLE_BYTES = 8 * 1024 * 1024;
 /**
  * Annotations as an engine passes them into a bundle (`docker run --annotation`, Podman's
  * `--annotation`, a pod's annotations through the handler's pod_annotations), and what `enforce`
- * makes of them on a runsc of this release: the refusal, or nothing (the overlay must hold). The
+ * makes of them on a runsc of this release: the refusal (runsc-overlay's, or runsc's own where it
+ * keeps a key runsc refuses), or nothing (the overlay must hold). The
  * runsc is given --allow-flag-override, so that it would obey the flag annotation where it reached it.
  */
 export function engineCases(release: number): { name: string; annotations: Record<string, string>; refusal: RegExp | undefined }[] {
@@ -81,5 +82,7 @@ export function engineCases(release: number): { name: string; annotations: Recor
       refusal: release >= 20260622 ? /has dev\.gvisor\.internal\.fscheckpoint\.enable: lets the workload write its filesystems/ : undefined,
     },
     { name: "a flag outside gVisor's allowlist and a key no inventory knows", annotations: { "dev.gvisor.flag.file-access": "exclusive", "dev.gvisor.spec.rootfs2.source": "/" }, refusal: undefined },
+    // Kept (gVisor lets any container set it), and refused by runsc itself: how runsc's own refusal reaches the user.
+    { name: "a debug flag runsc itself refuses", annotations: { "dev.gvisor.flag.debug": "notabool" }, refusal: /error setting flag debug=\\?"notabool\\?": parse error/ },
   ];
 }

@@ -139,12 +139,22 @@ describe("podman --runtime runsc-overlay", () => {
     await podman.podman(["rm", "--force", "--time", "0", id]);
   });
 
-  it("shows a refusal as one readable line, the runtime's name once, and starts nothing", async () => {
+  it("shows a refusal as text naming the flag and the file, the runtime's name once, no JSON line, and starts nothing", async () => {
     const running = (await podman.podman(["ps", "--format", "{{.ID}}"])).stdout;
     const result = await podman.podman(["--runtime", "bad", "run", "-d", "--network", "none", IMAGE, "true"], { reject: false });
     expect(result.exitCode).not.toBe(0);
-    expect(result.stderr).toContain(`Error: OCI runtime error: bad: --file-access=shared (from runsc.flags in ${badConfig}) conflicts with --overlay2=root:self`);
+    const message = `--file-access=shared (from runsc.flags in ${badConfig}) conflicts with --overlay2=root:self`;
+    expect(result.stderr).toContain(`Error: OCI runtime error: bad: ${message}`);
+    expect(result.stderr).not.toMatch(/\{"level"/);
+    expect(result.stderr.split("\n").filter((line) => line.includes(message) && !line.startsWith("Error:"))).toEqual([expect.stringMatching(new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`))]);
     expect((await podman.podman(["ps", "--format", "{{.ID}}"])).stdout).toBe(running);
+  });
+
+  it("shows runsc's own refusal of the same flags the same way", async () => {
+    const result = await podman.podman(["--runtime", "runsc-plain", "run", "-d", "--network", "none", ...PLAIN_FLAGS, "--runtime-flag", "file-access=shared", IMAGE, "true"], { reject: false });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(/Error: OCI runtime error: runsc-plain: .*overlay flag is incompatible with shared file access for rootfs/);
+    expect(result.stderr).not.toMatch(/\{"level"/);
   });
 });
 
