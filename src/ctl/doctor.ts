@@ -23,7 +23,7 @@ import { parseToml, readIfExists } from "./files.js";
 import { podmanConfigFiles } from "./podman.js";
 import { processesNamed } from "./processes.js";
 import { launcherConfig, notLauncher } from "./launcher.js";
-import { annotationsCheck, inventoryCheck, podAnnotationsCheck, sizeCheck } from "./annotation-checks.js";
+import { annotationsCheck, inventoryCheck, podAnnotationsCheck, restartsCheck, sizeCheck } from "./policy-checks.js";
 
 export type Status = "ok" | "warn" | "fail";
 
@@ -57,6 +57,8 @@ export async function doctor(options: DoctorOptions, env: NodeJS.ProcessEnv): Pr
     overlayCheck(runtime, [], "overlay", add);
     const size = sizeCheck(runtime.config, runtime.configFile, runtime.caps);
     if (size) add("overlay size", size.status, size.detail);
+    const restarts = restartsCheck(runtime.config);
+    if (restarts) add("restarts", restarts.status, restarts.detail);
     for (const [check, verdict] of [["annotations", annotationsCheck(runtime.config, runtime.configFile)], ["inventory", inventoryCheck(runtime.caps)]] as const) add(check, verdict.status, verdict.detail);
     writableChecks(runtime, add);
   }

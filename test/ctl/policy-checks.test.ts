@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { annotationsCheck, inventoryCheck, podAnnotationsCheck, sizeCheck } from "../../src/ctl/annotation-checks.js";
+import { annotationsCheck, inventoryCheck, podAnnotationsCheck, restartsCheck, sizeCheck } from "../../src/ctl/policy-checks.js";
 import { parseConfig } from "../../src/runtime/config.js";
 import { fixtureCapabilities } from "../helpers/capabilities.js";
 
@@ -63,5 +63,15 @@ describe("podAnnotationsCheck", () => {
 
   it.each([[[]], [["dev.gvisor.spec.mount.*"]], [["io.kubernetes.cri.*"]], [["dev.gvisor.flag.debug"]]])("says nothing for %j: nothing that touches the root", (patterns) => {
     expect(podAnnotationsCheck(patterns, config())).toBeUndefined();
+  });
+});
+
+describe("restartsCheck", () => {
+  it.each(["root:self", "root:memory", "root:dir=/srv/fs"])("says once, for %s, what a restart loses", (overlay2) => {
+    expect(restartsCheck(config(`[overlay]\noverlay2 = "${overlay2}"`))).toEqual({ status: "ok", detail: expect.stringMatching(/are gone when it restarts .* keep data in volumes, or use the "shared" profile/) });
+  });
+
+  it("says nothing where the root has no overlay", () => {
+    expect(restartsCheck(config('[overlay]\noverlay2 = "none"'))).toBeUndefined();
   });
 });

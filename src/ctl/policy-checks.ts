@@ -1,7 +1,7 @@
 /**
- * doctor's word on the bundle annotations that could take the root overlay away: how far the
- * inventory reaches (policy.ts), what `enforce` and the families an operator allows let through, the
- * upper layer's size cap, and what a containerd handler's pod_annotations hand to pods. Pure.
+ * doctor's word on what the policy leaves open: how far the annotation inventory reaches (policy.ts),
+ * what `enforce` and the families an operator allows let through, what a containerd handler's
+ * pod_annotations hand to pods, the upper layer's size cap, and what a restart keeps. Pure.
  */
 import type { Config } from "../schema/config.schema.js";
 import type { Capabilities } from "../runtime/capabilities.js";
@@ -39,6 +39,18 @@ export function annotationsCheck(config: Config, configFile: string): Verdict {
   return {
     status: allowed.length > 0 ? "warn" : "ok",
     detail: `enforce: bundles' ${families.join(", ")} annotations are removed or refused` + (given.length > 0 ? `; allowed by overlay.allow_annotations in ${configFile}: ${given.join("; ")}` : ""),
+  };
+}
+
+/** What a restart keeps, where the root has an overlay: said once, as information. */
+export function restartsCheck(config: Config): Verdict | undefined {
+  const overlay = parseOverlay2(config.overlay.overlay2);
+  if (typeof overlay === "string" || overlay.kind === "none") return undefined;
+  return {
+    status: "ok",
+    detail:
+      "files a container writes live in its root overlay and are gone when it restarts (docker restart, docker stop and start, podman restart) and missing from docker commit; " +
+      'keep data in volumes, or use the "shared" profile (README, "What a restart keeps")',
   };
 }
 
