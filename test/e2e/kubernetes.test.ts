@@ -149,6 +149,18 @@ describe.skipIf(NO_SHIM !== undefined).each(ENGINES)(`Kubernetes on $name${NO_SH
       }
     });
 
+    it("restarts a container in its pod as kubelet does (a new attempt), which starts without the files the last one wrote", async () => {
+      const exec = (id: string, cmd: string[]) => cri.runtime("ExecSync", { container_id: id, cmd, timeout: 20 }, 30);
+      expect((await exec(containers.second!, ["sh", "-c", "echo x > /written"])).exit_code).toBe(0);
+      await cri.runtime("StopContainer", { container_id: containers.second, timeout: 5 }, 30);
+      const config = { metadata: { name: "second", attempt: 1 }, image: { image: IMAGE }, command: ["sleep", "600"], log_path: "second.1.log", linux: {} };
+      const again = (await cri.runtime("CreateContainer", { pod_sandbox_id: podId, config, sandbox_config: pod })).container_id as string;
+      await cri.runtime("StartContainer", { container_id: again }, 30);
+      expect((await exec(again, ["test", "-e", "/written"])).exit_code).toBe(1);
+      await cri.runtime("RemoveContainer", { container_id: containers.second }, 30);
+      containers.second = again;
+    });
+
     it("stops and removes the containers and the pod within their deadlines, leaving no process, mount or filestore", async () => {
       for (const id of Object.values(containers)) {
         await cri.runtime("StopContainer", { container_id: id, timeout: 5 }, 30);
