@@ -7,17 +7,12 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { sharedProfile } from "../helpers/config-example.js";
+import { OVERLAY_MODES } from "../helpers/config-example.js";
 import { LAUNCHER, RUNSC } from "../helpers/paths.js";
 import { busyboxBundle, spawnWithFiles, workdir, writeConfig } from "../helpers/runtime.js";
 import { sandboxPid, sharedRssKiB } from "./sandbox.js";
 
-const MODES = [
-  { name: "`root:self` (default)", overlay2: "root:self", flags: [] as string[] },
-  { name: "`root:memory`", overlay2: "root:memory", flags: [] },
-  { name: "`none`", overlay2: "none", flags: [] },
-  { name: '`none` + `--file-access=shared` ("shared" profile)', ...sharedProfile() },
-];
+const MODES = OVERLAY_MODES;
 
 const ROWS = {
   hostNewListed: "a new file the host writes into the rootfs after start, in a directory the sandbox has listed, read inside",

@@ -13,7 +13,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engine, importBusybox, startEngine } from "../../src/testbed/engine.js";
 import { type Podman, importBusyboxInto, startPodman } from "../../src/testbed/podman.js";
-import { sharedProfile } from "../helpers/config-example.js";
+import { OVERLAY_MODES } from "../helpers/config-example.js";
 import { BUSYBOX, CTL, REAL_RUNSC, RUNSC, SID_ENGINE } from "../helpers/paths.js";
 import { workdir, writeConfig } from "../helpers/runtime.js";
 
@@ -21,12 +21,7 @@ const root = new URL("../..", import.meta.url).pathname;
 const SCRIPT = "test -e /written && echo kept > /status || echo fresh > /status; echo x > /written; mkdir -p /d; echo y > /d/y; sleep 600";
 const PODMAN_IMAGE = "localhost/runsc-overlay-test/busybox";
 
-const MODES = [
-  { column: "`root:self` (default)", overlay2: "root:self", flags: [] as string[] },
-  { column: "`root:memory`", overlay2: "root:memory", flags: [] as string[] },
-  { column: "`none`", overlay2: "none", flags: [] as string[] },
-  { column: '`none` + `--file-access=shared` ("shared" profile)', ...sharedProfile() },
-];
+const MODES = OVERLAY_MODES;
 
 const ROWS = {
   dockerRestart: "files written inside, after `docker restart`",
@@ -73,7 +68,7 @@ async function status(exec: (args: string[]) => Promise<{ stdout: string; exitCo
 }
 
 describe.each(REAL_RUNSC)("restarts on runsc %s", (version) => {
-  it.each(MODES)("$column", async ({ column, overlay2, flags }) => {
+  it.each(MODES)("$name", async ({ name: column, overlay2, flags }) => {
     const good = `${config}.good`;
     copyFileSync(config, good);
     writeFileSync(config, `${readFileSync(good, "utf8").replace(/path = ".*"/, `path = ${JSON.stringify(RUNSC[version])}`).replace('flags = ["--network=none"]', `flags = ${JSON.stringify(["--network=none", ...flags])}`)}[overlay]\noverlay2 = ${JSON.stringify(overlay2)}\nfallback_dir = ${JSON.stringify(join(dir, "filestore"))}\n`);
@@ -115,9 +110,9 @@ describe("README.md's table of restarts", () => {
       return values.every((value) => value === values[0]) ? values[0]! : REAL_RUNSC.map((version, i) => `${version}: ${values[i]}`).join("; ");
     };
     const table = [
-      `| (${REAL_RUNSC.map((version) => (version === "20260817" ? "release-20260817" : `0.0~${version}`)).join(", ")}) | ${MODES.map((mode) => mode.column).join(" | ")} |`,
+      `| (${REAL_RUNSC.map((version) => (version === "20260817" ? "release-20260817" : `0.0~${version}`)).join(", ")}) | ${MODES.map((mode) => mode.name).join(" | ")} |`,
       `| --- |${MODES.map(() => " --- |").join("")}`,
-      ...(Object.keys(ROWS) as Row[]).map((row) => `| ${ROWS[row]} | ${MODES.map((mode) => cell(row, mode.column)).join(" | ")} |`),
+      ...(Object.keys(ROWS) as Row[]).map((row) => `| ${ROWS[row]} | ${MODES.map((mode) => cell(row, mode.name)).join(" | ")} |`),
     ].join("\n");
     const readme = readFileSync(join(root, "README.md"), "utf8");
     const held = /<!-- restarts: measured by test\/e2e\/restarts\.test\.ts -->\n([\s\S]*?)\n<!-- end -->/.exec(readme)?.[1];

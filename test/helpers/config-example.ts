@@ -10,3 +10,11 @@ export function sharedProfile(): { overlay2: string; flags: string[] } {
   const profile = parse(toml.join("\n")) as { runsc: { flags: string[] }; overlay: { overlay2: string } };
   return { overlay2: profile.overlay.overlay2, flags: profile.runsc.flags };
 }
+
+/** The overlay modes the README's tables compare, each a column named as the tables name it. */
+export const OVERLAY_MODES = [
+  { name: "`root:self` (default)", overlay2: "root:self", flags: [] as string[] },
+  { name: "`root:memory`", overlay2: "root:memory", flags: [] as string[] },
+  { name: "`none`", overlay2: "none", flags: [] as string[] },
+  { name: '`none` + `--file-access=shared` ("shared" profile)', ...sharedProfile() },
+];
