@@ -72,7 +72,8 @@ export function makePlan({ argc, parsed, config, configFile, runsc, caps, bundle
   if (parsed.subcommand === "features") {
     return caps.features ? untouched : { kind: "print", text: featuresDocument(caps) };
   }
-  const own = OWN_OVERLAY_SUBCOMMANDS[parsed.subcommand];
+  // Own keys only: a subcommand word such as `toString` names no entry.
+  const own = Object.hasOwn(OWN_OVERLAY_SUBCOMMANDS, parsed.subcommand) ? OWN_OVERLAY_SUBCOMMANDS[parsed.subcommand] : undefined;
   if (own !== undefined) throw new Refusal(`runsc ${parsed.subcommand} ${own}, so runsc-overlay cannot apply overlay.overlay2 of ${configFile}: run it with runsc itself`);
   const global = globalPlan(config, configFile, caps, parsed.flags);
   const removed = new Set(parsed.flags.filter((flag) => OVERLAY_FLAGS.has(flag.name)).flatMap((flag) => [flag.index, flag.index + flag.words - 1]));

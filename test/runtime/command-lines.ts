@@ -25,6 +25,7 @@ export interface Row {
 export const rows: Row[] = [
   // Subcommands that choose their own overlay whatever --overlay2 says.
   { name: "runsc do, which sets its own overlay", argv: ["--root", "/r", "do", "--", "sh"], refusal: /^runsc do sets its own overlay .* so runsc-overlay cannot apply overlay\.overlay2 of \/etc\/runsc-overlay\/config\.toml: run it with runsc itself$/ },
+  { name: "a subcommand word that names an Object method is runsc's to judge", argv: ["toString", "c1"], runsc: [SELF, "toString", "c1"] },
   { name: "runsc sandboxexec, which runs root:memory", argv: ["sandboxexec", "c1", "sh"], version: "20260817", refusal: /^runsc sandboxexec runs its sandbox on root:memory/ },
   // The upper layer's size cap, where runsc has the suffix, and a clear refusal where it has not.
   { name: "a size cap on the current gVisor", argv: ["create", "--bundle", "/b", "c1"], version: "20260817", config: '[overlay]\noverlay2 = "root:self,size=64m"', runsc: ["--overlay2=root:self,size=64m", "create", "--bundle", "/b", "c1"] },
