@@ -206,18 +206,21 @@ describe("a plans file that others could write", () => {
   });
 
   it.each([
-    ["the file, group-writable", () => chmodSync(data(), 0o620)],
-    ["the file, writable by others", () => chmodSync(data(), 0o606)],
-    ["its directory", () => chmodSync(join(data(), ".."), 0o777)],
-    ["the cache's plans directory", () => chmodSync(join(setup.dir, "cache/plans"), 0o770)],
-    ["the cache directory itself", () => chmodSync(join(setup.dir, "cache"), 0o757)],
-  ])("is not sourced where %s could be written by others", (_, loosen) => {
+    ["the file is group-writable", () => chmodSync(data(), 0o620)],
+    ["the file is writable by others", () => chmodSync(data(), 0o606)],
+    ["its directory is writable by others", () => chmodSync(join(data(), ".."), 0o777)],
+    ["the cache's plans directory is group-writable", () => chmodSync(join(setup.dir, "cache/plans"), 0o770)],
+    ["the cache directory itself is writable by others", () => chmodSync(join(setup.dir, "cache"), 0o757)],
+    ["the cache directory belongs to another user", () => execFileSync("chown", ["nobody", join(setup.dir, "cache")])],
+    ["its directory belongs to another user", () => execFileSync("chown", ["nobody", join(data(), "..")])],
+  ])("is not sourced where %s", (_, loosen) => {
     rmSync(join(setup.dir, "cache/plans"), { recursive: true, force: true });
     seed();
     expect(fast("before")).toEqual(["--overlay2=root:self", "state", "c1"]);
     loosen();
     expect(fast(`loose-${_}`)).toBeUndefined();
     execFileSync("chmod", ["-R", "go-w", join(setup.dir, "cache")]);
+    execFileSync("chown", ["-R", "root", join(setup.dir, "cache")]);
   });
 
   it("runs nothing that another user wrote into it after chmod -R a+rwX of the cache, and root's next call keeps the overlay", () => {
