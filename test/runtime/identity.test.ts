@@ -1,4 +1,4 @@
-import { mkdtempSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -16,6 +16,10 @@ describe("identity", () => {
     const { stdout } = await execa("stat", ["-L", "-c", STAT_FORMAT, "--", path]);
     expect(identity(statSync(path, { bigint: true }))).toBe(stdout);
     expect(currentIdentity(path)).toBe(stdout);
+  });
+
+  it("is read by the launcher with this very format, in its one stat", () => {
+    expect(readFileSync(new URL("../../bin/runsc-overlay", import.meta.url), "utf8")).toContain(`"$rso_stat" -L -c '${STAT_FORMAT}' --`);
   });
 
   it("is not settled for a file changed in the last 2 s, and absent for none", () => {
