@@ -112,12 +112,13 @@ export function refreshFastPath(cache: { root: string; file: string }, seen: See
   const configIdentity = settledIdentity(configFile);
   const launchers = search.passed.filter((passed) => passed.launcher).map((passed) => passed.candidate);
   const files = [...(configIdentity === "absent" ? [] : [configFile]), search.runsc, ...launchers];
-  const identities = files.map((file) => ({ file, identity: file === configFile ? configIdentity : settledIdentity(file) }));
-  if (identities.some((id) => id.identity === undefined || id.identity === "absent")) return;
+  const settled = files.map((file) => ({ file, identity: file === configFile ? configIdentity : settledIdentity(file) }));
+  if (settled.some((id) => id.identity === undefined || id.identity === "absent")) return;
+  const identities = settled as { file: string; identity: string }[];
   const absent = [...(configIdentity === "absent" ? [configFile] : []), ...search.passed.filter((passed) => !passed.launcher).map((passed) => passed.candidate)];
   const inputs = JSON.stringify({ planner: PLANNER, identities, absent, path: search.path });
   const existing = readCache(cache.file, cache.root);
-  if (existing?.startsWith(dataHead({ identities: identities as { file: string; identity: string }[], inputs })) && existing.endsWith(`\nrso_end=${quote(PLANNER)}\n`)) return;
+  if (existing?.startsWith(dataHead({ identities, inputs })) && existing.endsWith(`\nrso_end=${quote(PLANNER)}\n`)) return;
   let global: GlobalPlan;
   try {
     global = globalPlan(config, configFile, caps, []);
@@ -131,7 +132,7 @@ export function refreshFastPath(cache: { root: string; file: string }, seen: See
     inputs,
     runsc: search.runsc,
     grep,
-    identities: identities as { file: string; identity: string }[],
+    identities,
     absent,
     configAbsent: configIdentity === "absent",
     path: search.path,
