@@ -71,6 +71,8 @@ export interface Handler {
   name: string;
   shimOptionsFile: string;
   podAnnotations: string[];
+  /** The shim's path, where it is not on containerd's PATH (a node install keeps it in its own directory). */
+  runtimePath?: string | undefined;
   /** Runtimes that containerd has by default and the file does not state, which a version 2 file would lose. */
   restated: Table;
 }
@@ -79,6 +81,7 @@ export interface Handler {
 export function handlerRuntime(handler: Handler): Table {
   return {
     runtime_type: SHIM_RUNTIME_TYPE,
+    ...(handler.runtimePath ? { runtime_path: handler.runtimePath } : {}),
     ...(handler.podAnnotations.length > 0 ? { pod_annotations: handler.podAnnotations } : {}),
     options: { TypeUrl: SHIM_OPTIONS_TYPE_URL, ConfigPath: handler.shimOptionsFile },
   };
@@ -123,10 +126,23 @@ export function withHandler(text: string, file: string, handler: Handler): strin
 
 /** The main file without the handler's block: byte for byte the file before install. "" when nothing else is left. */
 export function withoutHandler(text: string, file: string, name: string): string {
+  const out = withoutBlock(text, file, name);
+  return out !== text && out === createdHeader(parseToml(out, file).version) ? "" : out;
+}
+
+/**
+ * A file that is not TOML itself (a k3s template, say) with the handler's block in place of an
+ * earlier one or at the end; `created` is the text the file starts as when install creates it.
+ */
+export function spliceBlock(text: string | undefined, file: string, handler: Handler, created: string): string {
+  const base = text === undefined ? created : withoutBlock(text, file, handler.name);
+  return `${base}\n${handlerBlock(handler)}`;
+}
+
+/** The text without the handler's block (and the newline install put before it), byte for byte. */
+export function withoutBlock(text: string, file: string, name: string): string {
   const found = findBlock(text, name, file);
-  if (!found) return text;
-  const out = text.slice(0, found.start) + text.slice(found.end);
-  return out === createdHeader(parseToml(out, file).version) ? "" : out;
+  return found ? text.slice(0, found.start) + text.slice(found.end) : text;
 }
 
 /** Where the block (and the newline install put before it) stands in `text`. */

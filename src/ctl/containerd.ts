@@ -7,10 +7,24 @@ import { Refusal } from "../runtime/errors.js";
 import { writeAll } from "../shared/replace-file.js";
 import { SHIM_BINARY, type Table } from "./containerd-config.js";
 import { parseToml } from "./files.js";
+import { onNode } from "./node/host-root.js";
+
+/**
+ * The containerd whose judgement counts: the one on PATH, or the node's own binary run in the
+ * node's root (`chroot`), so that its imports and defaults are the node's. `root` is where the
+ * node's files are seen from here.
+ */
+export interface ContainerdCommand {
+  argv: string[];
+  root: string;
+}
+
+export const LOCAL_CONTAINERD: ContainerdCommand = { argv: ["containerd"], root: "/" };
 
 /** containerd's major version from `containerd --version`, or undefined where none is installed. */
-export async function containerdMajor(env: NodeJS.ProcessEnv): Promise<number | undefined> {
-  const run = await execa("containerd", ["--version"], { env, reject: false, timeout: 20_000 });
+export async function containerdMajor(env: NodeJS.ProcessEnv, containerd = LOCAL_CONTAINERD): Promise<number | undefined> {
+  const [command, ...args] = containerd.argv as [string, ...string[]];
+  const run = await execa(command, [...args, "--version"], { env, reject: false, timeout: 20_000 });
   const match = run.exitCode === 0 ? /\sv?(\d+)\.\d+/.exec(run.stdout) : null;
   return match ? Number(match[1]) : undefined;
 }
@@ -22,23 +36,25 @@ export async function containerdMajor(env: NodeJS.ProcessEnv): Promise<number | 
  * imports resolve as they will, and a candidate can be checked before it replaces anything.
  * undefined where containerd is not installed.
  */
-export async function dumpConfig(env: NodeJS.ProcessEnv, configFile: string, text: string): Promise<Table | undefined> {
+export async function dumpConfig(env: NodeJS.ProcessEnv, configFile: string, text: string, containerd = LOCAL_CONTAINERD): Promise<Table | undefined> {
   // In the same directory, as imports resolve against it; created exclusively, under a name no one can predict.
   const scratch = join(dirname(configFile), `.${basename(configFile)}.runsc-overlay-check-${randomBytes(8).toString("hex")}`);
-  const fd = openSync(scratch, "wx", 0o600);
+  const here = onNode(containerd.root, scratch);
+  const fd = openSync(here, "wx", 0o600);
   try {
     try {
       writeAll(fd, Buffer.from(text));
     } finally {
       closeSync(fd);
     }
-    const dump = await execa("containerd", ["--config", scratch, "config", "dump"], { env, reject: false, timeout: 20_000 });
+    const [command, ...args] = containerd.argv as [string, ...string[]];
+    const dump = await execa(command, [...args, "--config", scratch, "config", "dump"], { env, reject: false, timeout: 20_000 });
     if (dump.exitCode === undefined) return undefined;
     if (dump.exitCode !== 0) throw new Refusal(`containerd config dump fails with ${configFile}: ${(dump.stderr.trim().split("\n").at(-1) || `exit status ${dump.exitCode}`).replaceAll(scratch, configFile)}`);
     const { imports: _, ...config } = parseToml(dump.stdout, "containerd config dump");
     return config;
   } finally {
-    rmSync(scratch, { force: true });
+    rmSync(here, { force: true });
   }
 }
 

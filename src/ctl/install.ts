@@ -21,7 +21,7 @@ import {
   withoutHandler,
   withoutRuntime,
 } from "./containerd-config.js";
-import { containerdMajor, dumpConfig, findShim } from "./containerd.js";
+import { type ContainerdCommand, LOCAL_CONTAINERD, containerdMajor, dumpConfig, findShim } from "./containerd.js";
 import { withPodmanRuntime } from "./containers-conf.js";
 import { backupOf, parseToml, readIfExists, update } from "./files.js";
 import { jsonRuntimesAround, podmanConfigFiles } from "./podman.js";
@@ -76,18 +76,8 @@ export async function installContainerd(options: ContainerdInstall, env: NodeJS.
     );
   }
   const old = readIfExists(configFile);
-  // The administrator's own file: what install found, less the block of an earlier install.
-  const own = (old === undefined ? undefined : withoutHandler(old, configFile, name)) || undefined;
-  const config = parseToml(own ?? "", configFile);
-  const version = options.configVersion ?? configVersion(config, configFile, own !== undefined, own === undefined ? await containerdMajor(env) : undefined);
-  const before = await dumpConfig(env, configFile, own ?? `version = ${version}\n`);
-  if (!before) throw new Refusal(`containerd is not on PATH: install checks the registration with containerd's own config dump, so run it where containerd is installed`);
-  // containerd 1.x: a runtimes table in the file replaces the default runtimes, so restate those the file relies on.
-  const defaults = before.version === 2 ? runtimesOf(before) : {};
-  const restated = Object.fromEntries(Object.entries(defaults).filter(([runtimeName]) => !(runtimeName in runtimesOf(config))));
-  const handler = { version, name, shimOptionsFile: shimOptionsFile(configFile, name), podAnnotations: options.podAnnotations, restated };
-  const mainText = own === undefined ? newMainConfig(handler) : withHandler(old!, configFile, handler);
-  checkDumps(before, await dumpConfig(env, configFile, mainText), handler, configFile);
+  const request = { name, podAnnotations: options.podAnnotations, shimOptionsFile: shimOptionsFile(configFile, name), configVersion: options.configVersion };
+  const { handler, text: mainText } = await checkedHandler(configFile, old, request, LOCAL_CONTAINERD, env);
   const optionsText = shimOptions(runtime);
   if (options.dryRun) {
     out.print(`# ${handler.shimOptionsFile}\n${optionsText}\n# ${configFile}\n${mainText}`);
@@ -106,6 +96,34 @@ export async function installContainerd(options: ContainerdInstall, env: NodeJS.
   );
 }
 
+export interface HandlerRequest {
+  name: string;
+  podAnnotations: string[];
+  shimOptionsFile: string;
+  runtimePath?: string;
+  configVersion?: ConfigVersion | undefined;
+}
+
+/**
+ * The handler for a containerd config file (`old`: its text, undefined where there is none), and
+ * the file's text with it, checked by containerd's own dump of both before anything is written.
+ */
+export async function checkedHandler(configFile: string, old: string | undefined, request: HandlerRequest, containerd: ContainerdCommand, env: NodeJS.ProcessEnv): Promise<{ handler: Handler; text: string; before: Table }> {
+  // The administrator's own file: what install found, less the block of an earlier install.
+  const own = (old === undefined ? undefined : withoutHandler(old, configFile, request.name)) || undefined;
+  const config = parseToml(own ?? "", configFile);
+  const version = request.configVersion ?? configVersion(config, configFile, own !== undefined, own === undefined ? await containerdMajor(env, containerd) : undefined);
+  const before = await dumpConfig(env, configFile, own ?? `version = ${version}\n`, containerd);
+  if (!before) throw new Refusal(`containerd is not on PATH: install checks the registration with containerd's own config dump, so run it where containerd is installed`);
+  // containerd 1.x: a runtimes table in the file replaces the default runtimes, so restate those the file relies on.
+  const defaults = before.version === 2 ? runtimesOf(before) : {};
+  const restated = Object.fromEntries(Object.entries(defaults).filter(([runtimeName]) => !(runtimeName in runtimesOf(config))));
+  const handler: Handler = { version, name: request.name, shimOptionsFile: request.shimOptionsFile, podAnnotations: request.podAnnotations, runtimePath: request.runtimePath, restated };
+  const text = own === undefined ? newMainConfig(handler) : withHandler(old!, configFile, handler);
+  checkDumps(before, await dumpConfig(env, configFile, text, containerd), handler, configFile);
+  return { handler, text, before };
+}
+
 /**
  * containerd's own merge after the change must be the one before plus the handler, exactly: nothing
  * of the administrator's may be lost (as a containerd 1.x import would lose the whole CRI section).
@@ -113,7 +131,7 @@ export async function installContainerd(options: ContainerdInstall, env: NodeJS.
 function checkDumps(before: Table, after: Table | undefined, handler: Handler, configFile: string): void {
   const got = after && (runtimesOf(after)[handler.name] as Table | undefined);
   const expected = handlerRuntime(handler);
-  if (!got || got.runtime_type !== expected.runtime_type || !isDeepStrictEqual(got.options, expected.options) || !isDeepStrictEqual(got.pod_annotations ?? [], handler.podAnnotations)) {
+  if (!got || got.runtime_type !== expected.runtime_type || (got.runtime_path ?? undefined) !== expected.runtime_path || !isDeepStrictEqual(got.options, expected.options) || !isDeepStrictEqual(got.pod_annotations ?? [], handler.podAnnotations)) {
     throw new Refusal(`containerd config dump of the new ${configFile} does not show runtime ${handler.name} as written: an imported file sets it, or (containerd 1.x) replaces the whole CRI section; nothing was changed`);
   }
   const changed = differences(before, withoutRuntime(after!, handler.name));

@@ -13,7 +13,13 @@ import { doctor } from "./doctor.js";
 import { explain } from "./explain.js";
 import { installContainerd, installDocker, installPodman } from "./install.js";
 import { podmanConfigFile } from "./podman.js";
-import { kubernetesManifest } from "./kubernetes.js";
+import { INSTALLED_LABEL, kubernetesManifest } from "./kubernetes.js";
+import { DISTRIBUTION_NAMES } from "./node/distribution.js";
+import { nodeInstall } from "./node/install.js";
+import { inClusterApi } from "./node/kube-api.js";
+import { DEFAULT_SOURCE, type NodeOptions } from "./node/options.js";
+import { nodeRun } from "./node/run.js";
+import { nodeUninstall } from "./node/uninstall.js";
 import { terminal } from "./output.js";
 import { replaceFile } from "../shared/replace-file.js";
 import { uninstallContainerd, uninstallDocker, uninstallPodman } from "./uninstall.js";
@@ -146,6 +152,50 @@ program
     replaceFile(o.output, Buffer.from(text));
     terminal.say(`wrote ${o.output}`);
   });
+
+const node = program.command("node").description("the node installer that runsc-overlay's DaemonSet runs, with the node's / mounted at --host-root");
+for (const [verb, description] of [
+  ["run", "install, then uninstall when stopped (SIGTERM): the DaemonSet's command"],
+  ["install", "install the runtime and gVisor on the node, register the handler with its containerd, restart it, and label the node"],
+  ["uninstall", "undo install: the label, the handler, the restart, and the files"],
+] as const) {
+  node
+    .command(verb)
+    .description(description)
+    .option("--host-root <dir>", "where the node's / is mounted", "/host")
+    .option("--dir <path>", "the node's directory for the runtime and gVisor's binaries", "/opt/runsc-overlay")
+    .addOption(new Option("--distribution <name>", "how the node runs containerd (default: detected)").choices(DISTRIBUTION_NAMES))
+    .option("--containerd-config <path>", "the node's containerd config the handler is judged against (default: the distribution's)")
+    .option("--containerd <path>", "the node's containerd binary (default: the distribution's)")
+    .addOption(name())
+    .option("--pod-annotations <pattern...>", "pod annotations the handler passes into the bundle", [])
+    .option("--config <file>", "runsc-overlay's config.toml to install on the node (default: the defaults)")
+    .option("--no-restart", "do not restart containerd (the caller will); the node is then not labelled")
+    .option("--restart-command <command>", "the node's own command to restart containerd, where it has no systemd (run with the node's /bin/sh)")
+    .option("--node-name <name>", "the node to label (default: $NODE_NAME)", process.env.NODE_NAME)
+    .option("--label <key>", "the node label the RuntimeClass selects", INSTALLED_LABEL)
+    .option("--gvisor <dir>", "where gVisor's runsc and containerd-shim-runsc-v1 are", DEFAULT_SOURCE.gvisor)
+    .action(async (o) => {
+      const options: NodeOptions = {
+        hostRoot: o.hostRoot,
+        dir: o.dir,
+        distribution: o.distribution,
+        containerdConfig: o.containerdConfig,
+        containerd: o.containerd,
+        name: o.name,
+        podAnnotations: o.podAnnotations,
+        config: o.config,
+        noRestart: !o.restart,
+        restartCommand: o.restartCommand,
+        nodeName: o.nodeName,
+        label: o.label,
+        source: { ...DEFAULT_SOURCE, gvisor: o.gvisor },
+      };
+      const api = inClusterApi(process.env);
+      if (verb === "uninstall") await nodeUninstall(options, api, terminal);
+      else await (verb === "run" ? nodeRun : nodeInstall)(options, api, process.env, terminal);
+    });
+}
 
 try {
   await program.parseAsync();
