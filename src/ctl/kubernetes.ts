@@ -1,9 +1,19 @@
-/** `runsc-overlay-ctl kubernetes`: what a cluster needs once containerd has the runtime handler. */
+/**
+ * `runsc-overlay-ctl kubernetes`: the RuntimeClass a cluster needs once containerd has the runtime
+ * handler. deploy/kubernetes/base/runtimeclass.yaml is this function's output for the default name
+ * (test/deploy/manifests.test.ts holds them equal), so the CLI and the DaemonSet's manifests agree.
+ */
+
+/** The node label the node installer sets to "true" once its node's containerd runs the handler. */
+export const INSTALLED_LABEL = "runsc-overlay/installed";
 
 export function kubernetesManifest(name: string): string {
-  return `# A RuntimeClass for the handler that \`runsc-overlay-ctl install containerd --name ${name}\` registered
-# on every node (gVisor's shim, containerd-shim-runsc-v1, running runsc-overlay as its runsc).
-# Pods choose it with \`spec.runtimeClassName: ${name}\`.
+  return `# A RuntimeClass for the containerd runtime handler ${name}: gVisor's shim, containerd-shim-runsc-v1,
+# running runsc-overlay as its runsc. The node installer (deploy/kubernetes, a DaemonSet) registers it
+# on each node and labels the node ${INSTALLED_LABEL}=true; on a node installed by hand
+# (\`runsc-overlay-ctl install containerd --name ${name}\`, then a restart of containerd), set that label
+# yourself: \`kubectl label node NODE ${INSTALLED_LABEL}=true\`. The scheduler puts pods of this class
+# only on labelled nodes. Pods choose it with \`spec.runtimeClassName: ${name}\`.
 #
 # containerd passes a pod's annotations into the bundle only where the handler allows them: for
 # gVisor's dev.gvisor.* annotations, allow the narrowest pattern that serves: for shared pod volumes,
@@ -16,5 +26,8 @@ kind: RuntimeClass
 metadata:
   name: ${name}
 handler: ${name}
+scheduling:
+  nodeSelector:
+    ${INSTALLED_LABEL}: "true"
 `;
 }

@@ -47,3 +47,6 @@ export const [DEBIAN_12_ENGINE, SID_ENGINE] = ENGINES;
 /** The CRI's api.proto and what it imports, for the Kubernetes suite's client. */
 export const CRI_PROTO = criProtoDirs(parts);
 export const COMPOSE = `${parts}/docker-compose/usr/bin/docker-compose`;
+/** Debian 13's kustomize, which renders deploy/kubernetes for the manifests' suite. */
+export const KUSTOMIZE = `${parts}/kustomize/usr/bin/kustomize`;
+export const NO_KUSTOMIZE = existsSync(KUSTOMIZE) ? undefined : "no kustomize here: scripts/prepare fetches Debian's into .tools/test/kustomize";
