@@ -169,6 +169,7 @@ for (const [verb, description] of [
     .option("--containerd <path>", "the node's containerd binary (default: the distribution's)")
     .addOption(name())
     .option("--pod-annotations <pattern...>", "pod annotations the handler passes into the bundle", [])
+    .option("--shim-link-dir <path>", "a node directory on containerd's PATH, for a link to gVisor's shim (containerd 1.x only)", "/usr/local/bin")
     .option("--config <file>", "runsc-overlay's config.toml to install on the node (default: the defaults)")
     .option("--no-restart", "do not restart containerd (the caller will); the node is then not labelled")
     .option("--restart-command <command>", "the node's own command to restart containerd, where it has no systemd (run with the node's /bin/sh)")
@@ -184,6 +185,7 @@ for (const [verb, description] of [
         containerd: o.containerd,
         name: o.name,
         podAnnotations: o.podAnnotations,
+        shimLinkDir: o.shimLinkDir,
         config: o.config,
         noRestart: !o.restart,
         restartCommand: o.restartCommand,

@@ -116,7 +116,7 @@ export async function startEngine(dir: string, parts: EngineParts, daemonJson: o
  * (pods run on the host's network): its pause image, and restrict_oom_score_adj, as root here lacks
  * CAP_SYS_RESOURCE and runsc would fail to give the pause container kubelet's -998.
  */
-function containerdToml(dir: string, socket: string, version: 2 | 3, sandboxImage: string | undefined): string {
+export function containerdToml(dir: string, socket: string, version: 2 | 3, sandboxImage: string | undefined): string {
   const base =
     `version = ${version}\nroot = "${dir}/containerd"\nstate = "${dir}/containerd-state"\n[grpc]\n  address = "${socket}"\n` +
     `[plugins."io.containerd.grpc.v1.cri"]\n  disable_tcp_service = true\n`;
@@ -152,7 +152,7 @@ export async function removeEngineDir(dir: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-async function until(ready: () => boolean | Promise<boolean>, daemon: ChildProcess, log: string): Promise<void> {
+export async function until(ready: () => boolean | Promise<boolean>, daemon: ChildProcess, log: string): Promise<void> {
   for (let attempt = 0; attempt < 300 && daemon.exitCode === null; attempt++) {
     if (await ready()) return;
     await sleep(100);
@@ -161,7 +161,7 @@ async function until(ready: () => boolean | Promise<boolean>, daemon: ChildProce
   throw new Error(`${what}; its log ends:\n${readFileSync(log, "utf8").split("\n").slice(-10).join("\n")}`);
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
+export async function terminate(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");

@@ -29,6 +29,8 @@ export interface Distribution {
   containerd: string[];
   /** systemd units that restart containerd, the first active one; none where the distribution restarts it on its own. */
   units: string[];
+  /** The socket the distribution starts containerd on (its --address, which wins over the config's); undefined: the config's. */
+  socket: string | undefined;
   /** The config the handler is judged against (containerd's dump of it with and without), given a reader of node files. */
   judged(read: (file: string) => string | undefined): string;
   /** Where the handler goes, given containerd's config version and a reader of node files. */
@@ -51,6 +53,8 @@ function rancher(name: "k3s" | "rke2", units: string[], containerd: string): Dis
     marks: [dir],
     containerd: [containerd],
     units,
+    // RKE2 runs k3s's agent code, socket included.
+    socket: "/run/k3s/containerd/containerd.sock",
     judged: () => `${dir}/config.toml`,
     // The template the distribution reads (v3 before v2), else a new one for the config version it renders.
     target: (_name, version, read) => ({
@@ -82,6 +86,7 @@ export const DISTRIBUTIONS: Record<DistributionName, Distribution> = {
     marks: [],
     containerd: SYSTEM_PATH.map((dir) => `${dir}/containerd`),
     units: ["containerd"],
+    socket: undefined,
     judged: () => "/etc/containerd/config.toml",
     target: () => ({ form: "main" }),
   },
@@ -92,6 +97,8 @@ export const DISTRIBUTIONS: Record<DistributionName, Distribution> = {
     marks: ["/etc/k0s/containerd.d", "/var/lib/k0s/bin/containerd"],
     containerd: ["/var/lib/k0s/bin/containerd"],
     units: [],
+    // k0s's containerd.toml sets no [grpc] address: k0s passes --address itself.
+    socket: "/run/k0s/containerd.sock",
     judged: (read) => (k0sVersion(read) === 3 ? K0S_MAIN : "/run/k0s/containerd-cri.toml"),
     target: (name, version) => ({ form: "drop-in", file: `/etc/k0s/containerd.d/${name}.toml`, created: `${WRITTEN}version = ${version}\n` }),
   },

@@ -23,15 +23,11 @@ export function onNode(root: string, nodePath: string): string {
       continue;
     }
     const next = posix.join(done, part);
-    let target: string;
-    try {
-      if (!lstatSync(join(root, next)).isSymbolicLink()) {
-        done = next;
-        continue;
-      }
-      target = readlinkSync(join(root, next));
-    } catch {
-      return join(root, next, ...rest); // Not there (yet): nothing further to resolve.
+    const target = linkTarget(join(root, next));
+    if (target === undefined) {
+      // Not a link, or not there (yet): kept as written, its `..` taken lexically, never above the root.
+      done = next;
+      continue;
     }
     if (++links > MAX_LINKS) throw new Refusal(`${nodePath} on the node: too many levels of symbolic links`);
     rest = [...parts(target), ...rest];
@@ -47,6 +43,15 @@ export function direct(root: string, nodePath: string, what: string): string {
     throw new Refusal(`${what} ${nodePath} goes through a symbolic link on the node (it is ${resolved.slice(root.length) || "/"}): give its real path`);
   }
   return resolved;
+}
+
+/** What the link at `file` points to; undefined where `file` is no link, or is not there. */
+function linkTarget(file: string): string | undefined {
+  try {
+    return lstatSync(file).isSymbolicLink() ? readlinkSync(file) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parts(path: string): string[] {

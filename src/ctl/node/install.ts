@@ -7,14 +7,15 @@
 import { readFileSync } from "node:fs";
 import { Refusal, describe } from "../../runtime/errors.js";
 import { checkedHandler } from "../install.js";
-import { type Table, handlerBlock, shimOptions, spliceBlock } from "../containerd-config.js";
-import { update } from "../files.js";
+import { stringify } from "smol-toml";
+import { type Table, handlerBlock, runtimesOf, shimOptions, spliceBlock, withoutRuntime } from "../containerd-config.js";
+import { parseToml, update } from "../files.js";
 import type { Output } from "../output.js";
 import { onNode } from "./host-root.js";
 import type { KubeApi } from "./kube-api.js";
 import { type Node, type NodeOptions, nodeOf, tell } from "./options.js";
 import { restartContainerd, untilListening } from "./restart.js";
-import { installRuntimeFiles, nodeConfig, nodeLayout } from "./runtime-files.js";
+import { installRuntimeFiles, linkShim, nodeConfig, nodeLayout } from "./runtime-files.js";
 
 /** One file the install changes: its node path, what it held (undefined: nothing), and what it will hold ("" : nothing). */
 export interface Change {
@@ -36,12 +37,14 @@ async function install(o: NodeOptions, api: KubeApi | undefined, env: NodeJS.Pro
   const node = nodeOf(o);
   const layout = nodeLayout(o.dir, o.name);
   out.say(`node: ${node.distribution.name}; containerd's config ${node.configFile}, judged by ${node.containerd.argv.at(-1)}`);
-  const { changes, socket } = await handlerChanges(o, node, env);
+  const { changes, socket, version } = await handlerChanges(o, node, env);
   const configText = nodeConfig(o.config === undefined ? "" : readFileSync(o.config, "utf8"), o.config ?? "the defaults", layout.runsc);
 
   await installRuntimeFiles(o.hostRoot, o.dir, o.name, o.source, configText);
   update(onNode(o.hostRoot, layout.shimOptions), node.read(layout.shimOptions), shimOptions(layout.launcher), false);
   out.say(`installed the runtime and gVisor's runsc and shim in ${o.dir}`);
+  // containerd 1.x starts a pod's shim by name alone, whatever runtime_path says: it must be on containerd's PATH.
+  if (version === 2) out.say(linkShim(o.hostRoot, o.shimLinkDir, layout.shim));
   const files = changes.map((c) => c.file).join(", ");
   out.say(apply(o.hostRoot, changes) ? `registered runtime handler ${o.name} in ${files}` : `${files} already registers runtime handler ${o.name}: nothing to change`);
 
@@ -68,25 +71,30 @@ async function install(o: NodeOptions, api: KubeApi | undefined, env: NodeJS.Pro
 
 /**
  * The files that register the handler, each judged by the node's containerd before any is written,
- * and containerd's socket, as that config sets it.
+ * and containerd's socket: the distribution's, else as that config sets it.
  */
-export async function handlerChanges(o: NodeOptions, node: Node, env: NodeJS.ProcessEnv): Promise<{ changes: Change[]; socket: string }> {
+export async function handlerChanges(o: NodeOptions, node: Node, env: NodeJS.ProcessEnv): Promise<{ changes: Change[]; socket: string; version: number }> {
   const layout = nodeLayout(o.dir, o.name);
   const request = { name: o.name, podAnnotations: o.podAnnotations, shimOptionsFile: layout.shimOptions, runtimePath: layout.shim };
   const current = node.read(node.configFile);
   if (current === undefined && node.distribution.name !== "containerd") {
     throw new Refusal(`${node.configFile} is not there: start ${node.distribution.name} once, so that it writes containerd's config, then install`);
   }
-  const { handler, text, before } = await checkedHandler(node.configFile, current, request, node.containerd, env);
-  const socket = ((before.grpc as Table | undefined)?.address as string | undefined) || "/run/containerd/containerd.sock";
+  // An earlier install's drop-in is in what containerd reads already (k0s ≤ 1.35 merged it into the CRI
+  // config judged here; containerd imports it from 1.36): the handler is judged as its replacement.
+  const earlier = node.distribution.target(o.name, 2, node.read);
+  const replacing = earlier.form === "drop-in" && (node.read(earlier.file)?.startsWith(earlier.created.split("\n")[0]!) ?? false);
+  const judged = replacing && current !== undefined && o.name in runtimesOf(parseToml(current, node.configFile)) ? stringify(withoutRuntime(parseToml(current, node.configFile), o.name)) : current;
+  const { handler, text, before } = await checkedHandler(node.configFile, judged, request, node.containerd, env, replacing);
+  const socket = node.distribution.socket ?? (((before.grpc as Table | undefined)?.address as string | undefined) || "/run/containerd/containerd.sock");
   const target = node.distribution.target(o.name, handler.version, node.read);
-  if (target.form === "main") return { changes: [{ file: node.configFile, old: current, text }], socket };
+  if (target.form === "main") return { changes: [{ file: node.configFile, old: current, text }], socket, version: handler.version };
   const old = node.read(target.file);
   if (target.form === "drop-in" && old !== undefined && !old.startsWith(target.created.split("\n")[0]!)) {
     throw new Refusal(`${target.file} on the node is not one that runsc-overlay-ctl wrote: remove it, or give another --name; nothing was changed`);
   }
   const targetText = target.form === "template" ? spliceBlock(old, target.file, handler, target.created) : `${target.created}\n${handlerBlock(handler)}`;
-  return { changes: [{ file: target.file, old, text: targetText }], socket };
+  return { changes: [{ file: target.file, old, text: targetText }], socket, version: handler.version };
 }
 
 /** Writes each change; says whether any file changed. */

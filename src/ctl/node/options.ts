@@ -19,6 +19,8 @@ export interface NodeOptions {
   containerd: string | undefined;
   name: string;
   podAnnotations: string[];
+  /** A node directory on containerd's PATH, for the link to the shim that containerd 1.x needs. */
+  shimLinkDir: string;
   /** The runtime's config.toml to install (a file in this container), or undefined for the defaults. */
   config: string | undefined;
   /** Leave the restart to the caller. */

@@ -4,8 +4,8 @@
  * runsc and shim beside it, and the runtime's config. All under one directory that the installer
  * owns, so that removal takes exactly what it put there.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { parse, stringify } from "smol-toml";
 import { Refusal, describe } from "../../runtime/errors.js";
@@ -80,6 +80,40 @@ export async function installRuntimeFiles(root: string, dir: string, name: strin
     }
   }
   replaceFile(at(layout.config), Buffer.from(configText));
+}
+
+/**
+ * A link to the shim in `linkDir` (a directory on containerd's PATH), unless a shim is there already:
+ * gVisor's own, installed by the administrator, which containerd will then run. Returns a sentence.
+ */
+export function linkShim(root: string, linkDir: string, shim: string): string {
+  const link = join(linkDir, SHIM_BINARY);
+  const here = join(direct(root, linkDir, "--shim-link-dir"), SHIM_BINARY);
+  if (ourLink(here, shim)) return `${link} links to ${shim} already`;
+  if (existsSync(here) || isLink(here)) return `warning: ${link} is there already and not ours: containerd 1.x will run that shim for the handler`;
+  mkdirSync(dirname(here), { recursive: true });
+  symlinkSync(shim, here);
+  return `linked ${link} to ${shim}, where containerd 1.x looks for the shim`;
+}
+
+/** Removes the link linkShim made, and nothing else; says whether it did. */
+export function unlinkShim(root: string, linkDir: string, shim: string): boolean {
+  const here = join(direct(root, linkDir, "--shim-link-dir"), SHIM_BINARY);
+  if (!ourLink(here, shim)) return false;
+  rmSync(here);
+  return true;
+}
+
+function ourLink(path: string, shim: string): boolean {
+  return isLink(path) && readlinkSync(path) === shim;
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** Removes `dir` if the installer made it; says whether it did. */

@@ -9,7 +9,8 @@ import { type Change, apply } from "./install.js";
 import type { KubeApi } from "./kube-api.js";
 import { type NodeOptions, nodeOf, tell } from "./options.js";
 import { restartContainerd, untilListening } from "./restart.js";
-import { removeRuntimeFiles } from "./runtime-files.js";
+import { nodeLayout, removeRuntimeFiles, unlinkShim } from "./runtime-files.js";
+import { SHIM_BINARY } from "../containerd-config.js";
 
 export async function nodeUninstall(o: NodeOptions, api: KubeApi | undefined, out: Output): Promise<void> {
   if (api && o.nodeName) {
@@ -33,6 +34,8 @@ export async function nodeUninstall(o: NodeOptions, api: KubeApi | undefined, ou
       throw error;
     }
   }
+  const { shim } = nodeLayout(o.dir, o.name);
+  if (unlinkShim(o.hostRoot, o.shimLinkDir, shim)) out.say(`removed the link ${o.shimLinkDir}/${SHIM_BINARY}`);
   out.say(removeRuntimeFiles(o.hostRoot, o.dir) ? `removed ${o.dir}` : `${o.dir} is not the installer's: left alone`);
   await tell(api, o.nodeName, "Normal", "RunscOverlayUninstalled", `runtime handler ${o.name} removed from the node`, out.say);
 }
