@@ -107,8 +107,17 @@ export interface HandlerRequest {
 /**
  * The handler for a containerd config file (`old`: its text, undefined where there is none), and
  * the file's text with it, checked by containerd's own dump of both before anything is written.
+ * `replacing`: containerd already reads the handler from a file of an earlier install (a k0s
+ * drop-in it imports), which the new one replaces.
  */
-export async function checkedHandler(configFile: string, old: string | undefined, request: HandlerRequest, containerd: ContainerdCommand, env: NodeJS.ProcessEnv): Promise<{ handler: Handler; text: string; before: Table }> {
+export async function checkedHandler(
+  configFile: string,
+  old: string | undefined,
+  request: HandlerRequest,
+  containerd: ContainerdCommand,
+  env: NodeJS.ProcessEnv,
+  replacing = false,
+): Promise<{ handler: Handler; text: string; before: Table }> {
   // The administrator's own file: what install found, less the block of an earlier install.
   const own = (old === undefined ? undefined : withoutHandler(old, configFile, request.name)) || undefined;
   const config = parseToml(own ?? "", configFile);
@@ -120,7 +129,7 @@ export async function checkedHandler(configFile: string, old: string | undefined
   const restated = Object.fromEntries(Object.entries(defaults).filter(([runtimeName]) => !(runtimeName in runtimesOf(config))));
   const handler: Handler = { version, name: request.name, shimOptionsFile: request.shimOptionsFile, podAnnotations: request.podAnnotations, runtimePath: request.runtimePath, restated };
   const text = own === undefined ? newMainConfig(handler) : withHandler(old!, configFile, handler);
-  checkDumps(before, await dumpConfig(env, configFile, text, containerd), handler, configFile);
+  checkDumps(replacing ? withoutRuntime(before, handler.name) : before, await dumpConfig(env, configFile, text, containerd), handler, configFile);
   return { handler, text, before };
 }
 
