@@ -38,7 +38,7 @@ async function install(o: NodeOptions, api: KubeApi | undefined, env: NodeJS.Pro
   const layout = nodeLayout(o.dir, o.name);
   out.say(`node: ${node.distribution.name}; containerd's config ${node.configFile}, judged by ${node.containerd.argv.at(-1)}`);
   const { changes, socket, version } = await handlerChanges(o, node, env);
-  const configText = nodeConfig(o.config === undefined ? "" : readFileSync(o.config, "utf8"), o.config ?? "the defaults", layout.runsc);
+  const configText = nodeConfig(o.config === undefined ? "" : readFileSync(o.config, "utf8"), o.config ?? "the defaults", layout);
 
   await installRuntimeFiles(o.hostRoot, o.dir, o.name, o.source, configText);
   update(onNode(o.hostRoot, layout.shimOptions), node.read(layout.shimOptions), shimOptions(layout.launcher), false);

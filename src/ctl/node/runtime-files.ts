@@ -31,12 +31,14 @@ export function nodeLayout(dir: string, name: string) {
 
 /**
  * The runtime's config for the node: the operator's (a ConfigMap), validated as the runtime will
- * read it, with runsc.path naming the installed runsc where it names none.
+ * read it, with runsc.path naming the installed runsc and cache.dir the installer's directory where
+ * it names none, so that removing the directory takes the runtime's state with it.
  */
-export function nodeConfig(text: string, file: string, runsc: string): string {
+export function nodeConfig(text: string, file: string, layout: { runsc: string; cache: string }): string {
   const config = parseConfig(text, file);
-  const raw = parse(text) as { runsc?: Record<string, unknown> };
-  if (config.runsc.path === "") raw.runsc = { ...raw.runsc, path: runsc };
+  const raw = parse(text) as { runsc?: Record<string, unknown>; cache?: Record<string, unknown> };
+  if (config.runsc.path === "") raw.runsc = { ...raw.runsc, path: layout.runsc };
+  if (raw.cache?.dir === undefined) raw.cache = { ...raw.cache, dir: layout.cache };
   return `# Written by runsc-overlay-ctl node install from ${file}: change that file (the ConfigMap), not this one.\n${stringify(raw)}\n`;
 }
 
