@@ -78,10 +78,15 @@ describe.skipIf(NO_NODE_IMAGE !== undefined).each(ENGINES)(`the node installer o
 
   const ctr = (args: string[]) => execa(join(dirname(containerdBinary()), "ctr"), ["--address", containerd.socket, "--namespace", "k8s.io", ...args]);
 
-  it("runs the DaemonSet's container, which installs, restarts containerd and labels the node", async () => {
+  /**
+   * A pod made from the DaemonSet's pod spec, as kubelet would make it on this node: its container's
+   * args, env, volumes and security context, with `args` after its own. Returns when the installer
+   * has installed, or has exited.
+   */
+  async function startInstaller(slug: string, args: string[]): Promise<void> {
     const spec = daemonSet.spec.template.spec;
     const container = spec.containers[0];
-    const configDir = join(dir, "configmap");
+    const configDir = join(dir, `configmap-${slug}`);
     mkdirSync(configDir);
     // The ConfigMap's config, plus what runsc needs on this machine (no sandbox network).
     writeFileSync(join(configDir, "config.toml"), `${readFileSync(join(BASE, "config.toml"), "utf8")}\n[runsc]\nflags = ["--network=none"]\n`);
@@ -92,8 +97,8 @@ describe.skipIf(NO_NODE_IMAGE !== undefined).each(ENGINES)(`the node installer o
       throw new Error(`a volume the test does not know: ${name}`);
     };
     const pod: Message = {
-      metadata: { name: "runsc-overlay-node-x", uid: "uid-installer", namespace: "runsc-overlay", attempt: 0 },
-      log_directory: join(dir, "pods/installer"),
+      metadata: { name: `runsc-overlay-node-${slug}`, uid: `uid-${slug}`, namespace: "runsc-overlay", attempt: 0 },
+      log_directory: join(dir, "pods", slug),
       // The node's network, where the DaemonSet has the pod's own: no CNI here, and the API's stand-in is on loopback.
       linux: { security_context: { namespace_options: { network: "NODE", pid: "CONTAINER", ipc: "POD" } } },
     };
@@ -107,6 +112,7 @@ describe.skipIf(NO_NODE_IMAGE !== undefined).each(ENGINES)(`the node installer o
         // This node's own paths: the test's containerd, its binary, and a directory of the test's.
         ...["--containerd-config", containerd.config, "--containerd", containerdBinary(), "--dir", join(dir, "opt/runsc-overlay"), "--shim-link-dir", join(dir, "node-bin")],
         ...["--restart-command", `touch ${containerd.restartRequest}; while [ -e ${containerd.restartRequest} ]; do sleep 0.2; done`],
+        ...args,
       ],
       envs: [
         { key: "NODE_NAME", value: NODE },
@@ -135,11 +141,33 @@ describe.skipIf(NO_NODE_IMAGE !== undefined).each(ENGINES)(`the node installer o
     };
     expect(security.privileged).toBe(false);
     installer.container = (await cri.runtime("CreateContainer", { pod_sandbox_id: installer.pod, config, sandbox_config: pod })).container_id;
-    installer.log = join(dir, "pods/installer/installer.log");
+    installer.log = join(dir, "pods", slug, "installer.log");
     await cri.runtime("StartContainer", { container_id: installer.container }, 30);
-    // Done installing, or exited having failed: the log says which.
     const settled = async () => installerLog().includes("installed; uninstalls") || (await cri.runtime("ContainerStatus", { container_id: installer.container })).status.state === "CONTAINER_EXITED";
     await expect.poll(settled, { timeout: 120_000, interval: 500 }).toBe(true);
+  }
+
+  it("leaves a node whose containerd rejects the handler as it was: the reason in the pod's log and in an event, no restart, no label", async () => {
+    // A handler named runc would replace containerd's own runtime, which its dump shows (each containerd in its words).
+    await startInstaller("rejected", ["--name", "runc"]);
+    try {
+      const { status } = await cri.runtime("ContainerStatus", { container_id: installer.container });
+      expect(status.exit_code).toBe(1);
+      expect(installerLog()).toMatch(/stderr F runsc-overlay-ctl: .*config\.toml .*runtime runc.*nothing was changed\n/);
+      expect(readFileSync(containerd.config, "utf8")).toBe(before.config);
+      expect(existsSync(join(dir, "opt/runsc-overlay"))).toBe(false);
+      expect(containerd.starts()).toBe(1);
+      expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /api/v1/namespaces/default/events"]);
+      expect(api.requests[0]!.body).toMatchObject({ involvedObject: { kind: "Node", name: NODE, uid: NODE }, type: "Warning", reason: "RunscOverlayInstallFailed" });
+    } finally {
+      await cri.runtime("StopPodSandbox", { pod_sandbox_id: installer.pod }, 60);
+      await cri.runtime("RemovePodSandbox", { pod_sandbox_id: installer.pod }, 30);
+      api.requests.length = 0;
+    }
+  }, 180_000);
+
+  it("runs the DaemonSet's container, which installs, restarts containerd and labels the node", async () => {
+    await startInstaller("installer", []);
     expect(installerLog()).toContain("installed; uninstalls when this pod is stopped");
     expect(containerd.starts()).toBe(2);
     const installed = (await dump()) as Message;
