@@ -16,7 +16,8 @@ import type { Generation } from "../../src/testbed/generations.js";
 import { releaseOf } from "../../src/runtime/policy.js";
 import { BUSYBOX, CRI_PROTO, CTL, ENGINES, LAUNCHER, NO_SHIM, REAL_RUNSC, RUNSC, SHIM_DIR } from "../helpers/paths.js";
 import { onRunsc, withConfig, workdir, writeConfig } from "../helpers/runtime.js";
-import { ORACLE_BYTES, ORACLE_SCRIPT, engineCases, overlayHeld, rootTruth } from "./oracle.js";
+import { ORACLE_BYTES, engineCases, overlayHeld } from "./oracle.js";
+import { criUpperDir, oracleInPod } from "./cri-oracle.js";
 import { sandboxPid, sharedRssKiB } from "./sandbox.js";
 
 const IMAGE = "docker.io/runsc-overlay-test/busybox:latest";
@@ -144,7 +145,7 @@ describe.skipIf(NO_SHIM !== undefined).each(ENGINES)(`Kubernetes on $name${NO_SH
         expect(dd.exit_code).toBe(0);
         expect(sharedRssKiB(pid) - before).toBeLessThan(8 * 1024);
         // gVisor names a pod's filestores after the sandbox; each sits in its own container's upper dir.
-        const filestore = join(upperDir(containers[name]!), `.gvisor.filestore.${podId}`);
+        const filestore = join(criUpperDir(join(engine.dir, "containerd-state"), containers[name]!), `.gvisor.filestore.${podId}`);
         expect(statSync(filestore).blocks * 512).toBeGreaterThanOrEqual(64 * MiB);
       }
     });
@@ -196,13 +197,8 @@ describe.skipIf(NO_SHIM !== undefined).each(ENGINES)(`Kubernetes on $name${NO_SH
         }
         const podId = (await started).pod_sandbox_id as string;
         try {
-          const config = { metadata: { name: "app", attempt: 0 }, image: { image: IMAGE }, command: ["sh", "-c", ORACLE_SCRIPT], log_path: "app.log", linux: {} };
-          const id = (await cri.runtime("CreateContainer", { pod_sandbox_id: podId, config, sandbox_config: pod })).container_id as string;
-          await cri.runtime("StartContainer", { container_id: id }, 30);
-          const inside = (cmd: string[]) => cri.runtime("ExecSync", { container_id: id, cmd, timeout: 20 }, 30);
-          for (let i = 0; i < 100 && (await inside(["cat", "/done"])).exit_code !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-          expect(Buffer.from((await inside(["head", "-n", "1", "/proc/mounts"])).stdout).toString()).toBe("none / overlay rw 0 0\n");
-          const truth = await rootTruth(id, upperDir(id), "written", fallback, podId);
+          const { rootMount, truth } = await oracleInPod(cri, podId, pod, IMAGE, join(engine.dir, "containerd-state"), fallback);
+          expect(rootMount).toBe("none / overlay rw 0 0\n");
           expect(overlayHeld(truth, ORACLE_BYTES), JSON.stringify(truth)).toBe(true);
         } finally {
           await cri.runtime("StopPodSandbox", { pod_sandbox_id: podId }, 30);
@@ -218,13 +214,6 @@ describe.skipIf(NO_SHIM !== undefined).each(ENGINES)(`Kubernetes on $name${NO_SH
     expect(await dump(engine.containerdConfig)).toEqual(dumps.before);
     expect(existsSync(join(engine.dir, `${handler}.toml`))).toBe(false);
   });
-
-  /** The upper dir of the overlay that containerd mounted as a container's rootfs. */
-  function upperDir(containerId: string): string {
-    const rootfs = join(engine.dir, "containerd-state/io.containerd.runtime.v2.task/k8s.io", containerId, "rootfs");
-    const mount = readFileSync("/proc/self/mountinfo", "utf8").split("\n").find((line) => line.split(" ")[4] === rootfs);
-    return /upperdir=([^,\s]+)/.exec(mount ?? "")?.[1] ?? `(no overlay mounted at ${rootfs})`;
-  }
 
   function filestores(): string[] {
     const snapshots = join(engine.dir, "containerd/io.containerd.snapshotter.v1.overlayfs/snapshots");

@@ -23,7 +23,8 @@ import { INSTALLED_LABEL } from "../../src/ctl/kubernetes.js";
 import { type ApiRecorder, startApiRecorder } from "../helpers/api-recorder.js";
 import { BUSYBOX, CRI_PROTO, ENGINES, NODE_IMAGE, NO_NODE_IMAGE } from "../helpers/paths.js";
 import { workdir } from "../helpers/runtime.js";
-import { ORACLE_BYTES, ORACLE_SCRIPT, overlayHeld, rootTruth } from "./oracle.js";
+import { ORACLE_BYTES, overlayHeld } from "./oracle.js";
+import { oracleInPod } from "./cri-oracle.js";
 
 const BASE = join(import.meta.dirname, "../../deploy/kubernetes/base");
 const NODE = "node-under-test";
@@ -189,15 +190,10 @@ describe.skipIf(NO_NODE_IMAGE !== undefined).each(ENGINES)(`the node installer o
     };
     const podId = (await cri.runtime("RunPodSandbox", { config: pod, runtime_handler: handler }, 90)).pod_sandbox_id as string;
     try {
-      const config = { metadata: { name: "app", attempt: 0 }, image: { image: IMAGE }, command: ["sh", "-c", ORACLE_SCRIPT], log_path: "app.log", linux: {} };
-      const id = (await cri.runtime("CreateContainer", { pod_sandbox_id: podId, config, sandbox_config: pod })).container_id as string;
-      await cri.runtime("StartContainer", { container_id: id }, 30);
-      const inside = (cmd: string[]) => cri.runtime("ExecSync", { container_id: id, cmd, timeout: 20 }, 30);
-      for (let i = 0; i < 100 && (await inside(["cat", "/done"])).exit_code !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(Buffer.from((await inside(["head", "-n", "1", "/proc/mounts"])).stdout).toString()).toBe("none / overlay rw 0 0\n");
+      const { rootMount, truth } = await oracleInPod(cri, podId, pod, IMAGE, join(containerd.dir, "containerd-state"));
+      expect(rootMount).toBe("none / overlay rw 0 0\n");
       const sandbox = commandLines().find(({ argv }) => argv[0] === "runsc-sandbox" && argv.includes(podId))!.argv;
       expect(sandbox).toContain("--overlay2=root:self");
-      const truth = await rootTruth(id, upperDir(id), "written", undefined, podId);
       expect(overlayHeld(truth, ORACLE_BYTES), JSON.stringify(truth)).toBe(true);
     } finally {
       await cri.runtime("StopPodSandbox", { pod_sandbox_id: podId }, 60);
@@ -234,12 +230,5 @@ describe.skipIf(NO_NODE_IMAGE !== undefined).each(ENGINES)(`the node installer o
 
   function installerLog(): string {
     return installer.log && existsSync(installer.log) ? readFileSync(installer.log, "utf8") : "";
-  }
-
-  /** The upper dir of the overlay that containerd mounted as a container's rootfs. */
-  function upperDir(containerId: string): string {
-    const rootfs = join(containerd.dir, "containerd-state/io.containerd.runtime.v2.task/k8s.io", containerId, "rootfs");
-    const mount = readFileSync("/proc/self/mountinfo", "utf8").split("\n").find((line) => line.split(" ")[4] === rootfs);
-    return /upperdir=([^,\s]+)/.exec(mount ?? "")?.[1] ?? `(no overlay mounted at ${rootfs})`;
   }
 });
