@@ -52,6 +52,4 @@ export const KUSTOMIZE = `${parts}/kustomize/usr/bin/kustomize`;
 export const NO_KUSTOMIZE = existsSync(KUSTOMIZE) ? undefined : "no kustomize here: scripts/prepare fetches Debian's into .tools/test/kustomize";
 /** The node installer's image, which scripts/prepare builds with scripts/build-image. */
 export const NODE_IMAGE = `${parts}/node-installer.tar`;
-export const NO_NODE_IMAGE = !existsSync(NODE_IMAGE)
-  ? "no node installer image here: scripts/prepare builds it (scripts/build-image)"
-  : NO_SHIM;
+export const NO_NODE_IMAGE = NO_SHIM ?? (existsSync(NODE_IMAGE) ? undefined : "no node installer image here: scripts/prepare builds it (scripts/build-image)");
