@@ -15,7 +15,7 @@ import { onNode } from "./host-root.js";
 import type { KubeApi } from "./kube-api.js";
 import { type Node, type NodeOptions, nodeOf, tell } from "./options.js";
 import { restartContainerd, untilListening } from "./restart.js";
-import { installRuntimeFiles, linkShim, nodeConfig, nodeLayout } from "./runtime-files.js";
+import { installRuntimeFiles, installedIn, linkShim, nodeConfig, nodeLayout, removeRuntimeFiles, unlinkShim } from "./runtime-files.js";
 
 /** One file the install changes: its node path, what it held (undefined: nothing), and what it will hold ("" : nothing). */
 export interface Change {
@@ -40,6 +40,7 @@ async function install(o: NodeOptions, api: KubeApi | undefined, env: NodeJS.Pro
   const { changes, socket, version } = await handlerChanges(o, node, env);
   const configText = nodeConfig(o.config === undefined ? "" : readFileSync(o.config, "utf8"), o.config ?? "the defaults", layout);
 
+  const fresh = !installedIn(o.hostRoot, o.dir);
   await installRuntimeFiles(o.hostRoot, o.dir, o.name, o.source, configText);
   update(onNode(o.hostRoot, layout.shimOptions), node.read(layout.shimOptions), shimOptions(layout.launcher), false);
   out.say(`installed the runtime and gVisor's runsc and shim in ${o.dir}`);
@@ -58,7 +59,12 @@ async function install(o: NodeOptions, api: KubeApi | undefined, env: NodeJS.Pro
   } catch (error) {
     apply(o.hostRoot, changes.map((c) => ({ ...c, old: node.read(c.file), text: c.old ?? "" })));
     await restartContainerd(o.hostRoot, node.restart).catch(() => undefined);
-    throw new Refusal(`${describe(error)}; containerd's config on the node was put back as it was`);
+    // A first install takes its files away again; an update leaves them for the config put back.
+    if (fresh) {
+      unlinkShim(o.hostRoot, o.shimLinkDir, layout.shim);
+      removeRuntimeFiles(o.hostRoot, o.dir);
+    }
+    throw new Refusal(`${describe(error)}; the node was put back as it was`);
   }
   if (!api || !o.nodeName) {
     out.say(`not in a cluster (no KUBERNETES_SERVICE_HOST, or no --node-name): no node to label`);

@@ -118,10 +118,15 @@ function isLink(path: string): boolean {
   }
 }
 
+/** Whether the installer has put its files in `dir` already. */
+export function installedIn(root: string, dir: string): boolean {
+  return existsSync(join(direct(root, dir, "--dir"), MARKER));
+}
+
 /** Removes `dir` if the installer made it; says whether it did. */
 export function removeRuntimeFiles(root: string, dir: string): boolean {
   const here = direct(root, dir, "--dir");
-  if (!existsSync(join(here, MARKER))) return false;
+  if (!installedIn(root, dir)) return false;
   rmSync(here, { recursive: true, force: true });
   return true;
 }

@@ -18,6 +18,7 @@ import { handlerChanges, nodeInstall } from "../../../src/ctl/node/install.js";
 import { type NodeOptions, nodeOf } from "../../../src/ctl/node/options.js";
 import { nodeUninstall } from "../../../src/ctl/node/uninstall.js";
 import { Refusal } from "../../../src/runtime/errors.js";
+import { BUSYBOX } from "../../helpers/paths.js";
 import { CONTAINERD, NO_CONTAINERD, NO_DIST, TREE, nodeRoot, standInGvisor, tree } from "./node-root.js";
 
 const FIXTURES = new URL("fixtures/", import.meta.url).pathname;
@@ -257,6 +258,14 @@ describe.skipIf(NO_CONTAINERD !== undefined || NO_DIST !== undefined)(`node inst
     const after = tree(root);
     delete after["rendered.toml"];
     expect(after).toEqual(before);
+  });
+
+  it("puts the node back as it was when the restart fails: the config, and a first install's files and link", async () => {
+    const root = await nodeRoot("restart-fails", { [BINARY.containerd]: CONTAINERD[2], "/bin/sh": BUSYBOX }, { "/etc/containerd/config.toml": fixture("containerd-v2.config.toml") });
+    const before = tree(root);
+    const refused = nodeInstall(options(root, { noRestart: false, restartCommand: "echo no systemd here >&2; exit 3" }), undefined, ENV, recorder().out);
+    await expect(refused).rejects.toThrow("the restart command (echo no systemd here >&2; exit 3) failed with status 3: no systemd here; the node was put back as it was");
+    expect(tree(root)).toEqual(before);
   });
 
   const K0S_V2 = { "/run/k0s/containerd-cri.toml": fixture("k0s-v2.containerd-cri.toml"), "/etc/k0s/containerd.d/": "" };
