@@ -12,6 +12,7 @@ import { type Table, handlerBlock, runtimesOf, shimOptions, spliceBlock, without
 import { parseToml, update } from "../files.js";
 import type { Output } from "../output.js";
 import { onNode } from "./host-root.js";
+import type { Target } from "./distribution.js";
 import type { KubeApi } from "./kube-api.js";
 import { type Node, type NodeOptions, nodeOf, tell } from "./options.js";
 import { restartContainerd, untilListening } from "./restart.js";
@@ -89,18 +90,23 @@ export async function handlerChanges(o: NodeOptions, node: Node, env: NodeJS.Pro
   // An earlier install's drop-in is in what containerd reads already (k0s ≤ 1.35 merged it into the CRI
   // config judged here; containerd imports it from 1.36): the handler is judged as its replacement.
   const earlier = node.distribution.target(o.name, 2, node.read);
-  const replacing = earlier.form === "drop-in" && (node.read(earlier.file)?.startsWith(earlier.created.split("\n")[0]!) ?? false);
+  const replacing = earlier.form === "drop-in" && ours(earlier, node.read(earlier.file));
   const judged = replacing && current !== undefined && o.name in runtimesOf(parseToml(current, node.configFile)) ? stringify(withoutRuntime(parseToml(current, node.configFile), o.name)) : current;
   const { handler, text, before } = await checkedHandler(node.configFile, judged, request, node.containerd, env, replacing);
   const socket = node.distribution.socket ?? (((before.grpc as Table | undefined)?.address as string | undefined) || "/run/containerd/containerd.sock");
   const target = node.distribution.target(o.name, handler.version, node.read);
   if (target.form === "main") return { changes: [{ file: node.configFile, old: current, text }], socket, version: handler.version };
   const old = node.read(target.file);
-  if (target.form === "drop-in" && old !== undefined && !old.startsWith(target.created.split("\n")[0]!)) {
+  if (target.form === "drop-in" && old !== undefined && !ours(target, old)) {
     throw new Refusal(`${target.file} on the node is not one that runsc-overlay-ctl wrote: remove it, or give another --name; nothing was changed`);
   }
   const targetText = target.form === "template" ? spliceBlock(old, target.file, handler, target.created) : `${target.created}\n${handlerBlock(handler)}`;
   return { changes: [{ file: target.file, old, text: targetText }], socket, version: handler.version };
+}
+
+/** Whether a file's text is one the installer created as `target` (its first line says so). */
+function ours(target: Target, text: string | undefined): boolean {
+  return target.form !== "main" && text !== undefined && text.startsWith(target.created.split("\n")[0]!);
 }
 
 /** Writes each change; says whether any file changed. */
