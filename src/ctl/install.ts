@@ -140,7 +140,7 @@ export async function checkedHandler(
 function checkDumps(before: Table, after: Table | undefined, handler: Handler, configFile: string): void {
   const got = after && (runtimesOf(after)[handler.name] as Table | undefined);
   const expected = handlerRuntime(handler);
-  if (!got || got.runtime_type !== expected.runtime_type || (got.runtime_path ?? undefined) !== expected.runtime_path || !isDeepStrictEqual(got.options, expected.options) || !isDeepStrictEqual(got.pod_annotations ?? [], handler.podAnnotations)) {
+  if (!got || got.runtime_type !== expected.runtime_type || (got.runtime_path || undefined) !== expected.runtime_path || !isDeepStrictEqual(got.options, expected.options) || !isDeepStrictEqual(got.pod_annotations ?? [], handler.podAnnotations)) {
     throw new Refusal(`containerd config dump of the new ${configFile} does not show runtime ${handler.name} as written: an imported file sets it, or (containerd 1.x) replaces the whole CRI section; nothing was changed`);
   }
   const changed = differences(before, withoutRuntime(after!, handler.name));
