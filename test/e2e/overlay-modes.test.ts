@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { OVERLAY_MODES } from "../helpers/config-example.js";
 import { LAUNCHER, RUNSC } from "../helpers/paths.js";
+import { readmeTable } from "../helpers/readme.js";
 import { busyboxBundle, spawnWithFiles, workdir, writeConfig } from "../helpers/runtime.js";
 import { sandboxPid, sharedRssKiB } from "./sandbox.js";
 
@@ -92,8 +93,6 @@ describe("overlay modes on real runsc 0.0~20240729", () => {
       `| --- | ${MODES.map(() => "---").join(" | ")} |`,
       ...Object.entries(ROWS).map(([key, label]) => `| ${label} | ${MODES.map((mode) => measured.get(mode.name)?.[key as keyof typeof ROWS] ?? "not measured").join(" | ")} |`),
     ].join("\n");
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    const documented = /<!-- overlay-modes: measured by test\/e2e\/overlay-modes\.test\.ts -->\n([\s\S]*?)\n<!-- end -->/.exec(readme)?.[1];
-    expect(documented, `README.md should hold this table:\n${table}`).toBe(table);
+    expect(readmeTable("overlay-modes", "measured by test/e2e/overlay-modes.test.ts", table), `README.md should hold this table:\n${table}`).toBe(table);
   });
 });

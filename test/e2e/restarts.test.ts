@@ -15,6 +15,7 @@ import { type Engine, importBusybox, startEngine } from "../../src/testbed/engin
 import { type Podman, importBusyboxInto, startPodman } from "../../src/testbed/podman.js";
 import { OVERLAY_MODES } from "../helpers/config-example.js";
 import { BUSYBOX, CTL, REAL_RUNSC, RUNSC, SID_ENGINE } from "../helpers/paths.js";
+import { readmeTable } from "../helpers/readme.js";
 import { workdir, writeConfig } from "../helpers/runtime.js";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -114,9 +115,6 @@ describe("README.md's table of restarts", () => {
       `| --- |${MODES.map(() => " --- |").join("")}`,
       ...(Object.keys(ROWS) as Row[]).map((row) => `| ${ROWS[row]} | ${MODES.map((mode) => cell(row, mode.name)).join(" | ")} |`),
     ].join("\n");
-    const readme = readFileSync(join(root, "README.md"), "utf8");
-    const held = /<!-- restarts: measured by test\/e2e\/restarts\.test\.ts -->\n([\s\S]*?)\n<!-- end -->/.exec(readme)?.[1];
-    if (held !== table) writeFileSync(join(root, ".tools/restarts-table.md"), `${table}\n`);
-    expect(held).toBe(table);
+    expect(readmeTable("restarts", "measured by test/e2e/restarts.test.ts", table)).toBe(table);
   });
 });

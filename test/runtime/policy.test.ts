@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ANNOTATION_FAMILIES, ANNOTATION_FAMILY_NAMES, ANNOTATION_PREFIX, annotationFamily, judgeAnnotation, releaseOf } from "../../src/runtime/policy.js";
+import { readmeTable } from "../helpers/readme.js";
 
 describe("judgeAnnotation", () => {
   it.each([
@@ -95,9 +95,6 @@ describe("README.md's inventory table", () => {
   };
 
   it("is policy.ts's inventory", () => {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    const held = /<!-- inventory: rendered from src\/runtime\/policy\.ts by test\/runtime\/policy\.test\.ts -->\n([\s\S]*?)\n<!-- end -->/.exec(readme)?.[1];
-    if (held !== table()) writeFileSync(new URL("../../.tools/inventory-table.md", import.meta.url), `${table()}\n`);
-    expect(held).toBe(table());
+    expect(readmeTable("inventory", "rendered from src/runtime/policy.ts by test/runtime/policy.test.ts", table())).toBe(table());
   });
 });
