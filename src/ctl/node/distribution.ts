@@ -7,6 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { Refusal } from "../../runtime/errors.js";
+import { parseToml } from "../files.js";
 import { onNode } from "./host-root.js";
 
 export const DISTRIBUTION_NAMES = ["containerd", "k3s", "rke2", "k0s"] as const;
@@ -77,7 +78,17 @@ function k0sVersion(read: (file: string) => string | undefined): number {
   if (main === undefined || !main.startsWith("# k0s_managed=true")) {
     throw new Refusal(`${K0S_MAIN} ${main === undefined ? "is not there (start k0s once)" : "is not k0s's own (no # k0s_managed=true): k0s reads no drop-ins then"}`);
   }
-  return /^version\s*=\s*3\s*$/m.test(main) ? 3 : 2;
+  return renderedVersion(main, K0S_MAIN);
+}
+
+/** The config version a distribution renders containerd's config in: 3 for containerd 2.x, else 2. */
+export function renderedVersion(text: string, file: string): 2 | 3 {
+  return parseToml(text, file).version === 3 ? 3 : 2;
+}
+
+/** Whether a file's text is one the installer created as `target` (its first line says so). */
+export function ours(target: Target, text: string | undefined): boolean {
+  return target.form !== "main" && text !== undefined && text.startsWith(target.created.split("\n")[0]!);
 }
 
 export const DISTRIBUTIONS: Record<DistributionName, Distribution> = {

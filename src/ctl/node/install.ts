@@ -12,7 +12,7 @@ import { type Table, handlerBlock, runtimesOf, shimOptions, spliceBlock, without
 import { parseToml, update } from "../files.js";
 import type { Output } from "../output.js";
 import { onNode } from "./host-root.js";
-import type { Target } from "./distribution.js";
+import { ours } from "./distribution.js";
 import type { KubeApi } from "./kube-api.js";
 import { type Node, type NodeOptions, nodeOf, tell } from "./options.js";
 import { restartContainerd, untilListening } from "./restart.js";
@@ -102,11 +102,6 @@ export async function handlerChanges(o: NodeOptions, node: Node, env: NodeJS.Pro
   }
   const targetText = target.form === "template" ? spliceBlock(old, target.file, handler, target.created) : `${target.created}\n${handlerBlock(handler)}`;
   return { changes: [{ file: target.file, old, text: targetText }], socket, version: handler.version };
-}
-
-/** Whether a file's text is one the installer created as `target` (its first line says so). */
-function ours(target: Target, text: string | undefined): boolean {
-  return target.form !== "main" && text !== undefined && text.startsWith(target.created.split("\n")[0]!);
 }
 
 /** Writes each change; says whether any file changed. */

@@ -2,15 +2,15 @@
  * `runsc-overlay-ctl node uninstall`: undoes `node install`, byte for byte. The label goes first, so
  * that no new pod of the handler is scheduled on a node that is losing it.
  */
-import { Refusal, describe } from "../../runtime/errors.js";
-import { withoutBlock, withoutHandler } from "../containerd-config.js";
+import { describe } from "../../runtime/errors.js";
+import { SHIM_BINARY, withoutBlock, withoutHandler } from "../containerd-config.js";
 import type { Output } from "../output.js";
 import { type Change, apply } from "./install.js";
 import type { KubeApi } from "./kube-api.js";
-import { type NodeOptions, nodeOf, tell } from "./options.js";
-import { restartContainerd, untilListening } from "./restart.js";
+import { ours, renderedVersion } from "./distribution.js";
+import { type Node, type NodeOptions, nodeOf, tell } from "./options.js";
+import { restartContainerd } from "./restart.js";
 import { nodeLayout, removeRuntimeFiles, unlinkShim } from "./runtime-files.js";
-import { SHIM_BINARY } from "../containerd-config.js";
 
 export async function nodeUninstall(o: NodeOptions, api: KubeApi | undefined, out: Output): Promise<void> {
   if (api && o.nodeName) {
@@ -40,22 +40,14 @@ export async function nodeUninstall(o: NodeOptions, api: KubeApi | undefined, ou
   await tell(api, o.nodeName, "Normal", "RunscOverlayUninstalled", `runtime handler ${o.name} removed from the node`, out.say);
 }
 
-/** The changes that take the handler out of every file install put it in. */
-function handlerRemovals(o: NodeOptions, node: ReturnType<typeof nodeOf>): Change[] {
-  const changes: Change[] = [];
+/** The changes that take the handler out of the file install put it in: the target install chose, for the config containerd runs now. */
+function handlerRemovals(o: NodeOptions, node: Node): Change[] {
   const current = node.read(node.configFile);
-  if (node.distribution.name === "containerd") {
-    if (current !== undefined) changes.push({ file: node.configFile, old: current, text: withoutHandler(current, node.configFile, o.name) });
-    return changes;
-  }
-  // The target as install chose it: the version of the config containerd runs now.
-  const version = current === undefined ? 2 : /^version\s*=\s*3\s*$/m.test(current) ? 3 : 2;
-  const target = node.distribution.target(o.name, version, node.read);
-  if (target.form === "main") throw new Refusal(`internal: ${node.distribution.name} has no file of its own for the handler`);
+  const target = node.distribution.target(o.name, current === undefined ? 2 : renderedVersion(current, node.configFile), node.read);
+  if (target.form === "main") return current === undefined ? [] : [{ file: node.configFile, old: current, text: withoutHandler(current, node.configFile, o.name) }];
   const old = node.read(target.file);
-  if (old === undefined) return changes;
+  if (old === undefined) return [];
   const text = withoutBlock(old, target.file, o.name);
-  // A file holding nothing but what install created goes, as install created it.
-  changes.push({ file: target.file, old, text: text === target.created || (target.form === "drop-in" && text !== old) ? "" : text });
-  return changes;
+  // A drop-in is wholly the installer's; a template it created goes once only what it created is left.
+  return [{ file: target.file, old, text: (target.form === "drop-in" ? ours(target, old) : text === target.created) ? "" : text }];
 }
