@@ -32,7 +32,7 @@ export interface NodeOptions {
   source: RuntimeSource;
 }
 
-/** The installer's tree, as the image lays it out: dist/ctl.mjs two levels below it. */
+/** The installer's tree, as the image lays it out: dist/ctl.mjs is in it. */
 const TREE = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_SOURCE: RuntimeSource = { tree: TREE, gvisor: join(TREE, "gvisor") };
 
