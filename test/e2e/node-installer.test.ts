@@ -21,7 +21,7 @@ import { writeOciArchive } from "../../src/image/oci-archive.js";
 import { SERVICE_ACCOUNT_DIR } from "../../src/ctl/node/kube-api.js";
 import { INSTALLED_LABEL } from "../../src/ctl/kubernetes.js";
 import { type ApiRecorder, startApiRecorder } from "../helpers/api-recorder.js";
-import { BUSYBOX, CRI_PROTO, ENGINES, NODE_IMAGE, NO_NODE_IMAGE } from "../helpers/paths.js";
+import { BUSYBOX, CONTAINERD, CRI_PROTO, ENGINES, NODE_IMAGE, NO_NODE_IMAGE } from "../helpers/paths.js";
 import { workdir } from "../helpers/runtime.js";
 import { ORACLE_BYTES, overlayHeld } from "./oracle.js";
 import { oracleInPod } from "./cri-oracle.js";
@@ -43,8 +43,8 @@ describe.skipIf(NO_NODE_IMAGE !== undefined).each(ENGINES)(`the node installer o
   let cri: Cri;
   const before: { config?: string; dump?: unknown } = {};
   const installer: { pod?: string; container?: string; log?: string } = {};
-  const containerdBinary = () => join(generation.bin.find((d) => existsSync(join(d, "containerd")))!, "containerd");
-  const dump = async () => parseToml((await execa(containerdBinary(), ["--config", containerd.config, "config", "dump"])).stdout);
+  const containerdBinary = CONTAINERD[generation.containerdConfigVersion];
+  const dump = async () => parseToml((await execa(containerdBinary, ["--config", containerd.config, "config", "dump"])).stdout);
 
   beforeAll(async () => {
     dir = workdir(`node-installer-${generation.containerdConfigVersion}`);
@@ -77,7 +77,7 @@ describe.skipIf(NO_NODE_IMAGE !== undefined).each(ENGINES)(`the node installer o
     if (nodeRoot) await execa("umount", ["-R", "-l", nodeRoot], { reject: false });
   });
 
-  const ctr = (args: string[]) => execa(join(dirname(containerdBinary()), "ctr"), ["--address", containerd.socket, "--namespace", "k8s.io", ...args]);
+  const ctr = (args: string[]) => execa(join(dirname(containerdBinary), "ctr"), ["--address", containerd.socket, "--namespace", "k8s.io", ...args]);
 
   /**
    * A pod made from the DaemonSet's pod spec, as kubelet would make it on this node: its container's
@@ -111,7 +111,7 @@ describe.skipIf(NO_NODE_IMAGE !== undefined).each(ENGINES)(`the node installer o
       args: [
         ...container.args,
         // This node's own paths: the test's containerd, its binary, and a directory of the test's.
-        ...["--containerd-config", containerd.config, "--containerd", containerdBinary(), "--dir", join(dir, "opt/runsc-overlay"), "--shim-link-dir", join(dir, "node-bin")],
+        ...["--containerd-config", containerd.config, "--containerd", containerdBinary, "--dir", join(dir, "opt/runsc-overlay"), "--shim-link-dir", join(dir, "node-bin")],
         ...["--restart-command", `touch ${containerd.restartRequest}; while [ -e ${containerd.restartRequest} ]; do sleep 0.2; done`],
         ...args,
       ],

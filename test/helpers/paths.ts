@@ -43,6 +43,10 @@ export const FIXTURES = `${root}test/runtime/fixtures`;
 /** The engine generations of the end-to-end suite: Debian 12's (containerd 1.6) and sid's (containerd 2.1). */
 export const ENGINES = generations(parts);
 export const [DEBIAN_12_ENGINE, SID_ENGINE] = ENGINES;
+/** The real containerd for each config version: Debian 12's 1.6 (version 2) and sid's 2.1 (version 3); "" where absent. */
+export const CONTAINERD = Object.fromEntries(
+  ENGINES.map((engine) => [engine.containerdConfigVersion, engine.bin.map((dir) => join(dir, "containerd")).find(existsSync) ?? ""]),
+) as Record<2 | 3, string>;
 /** Docker Compose v2 from Debian 13, run standalone (docker-compose), which needs no engine for `config`. */
 /** The CRI's api.proto and what it imports, for the Kubernetes suite's client. */
 export const CRI_PROTO = criProtoDirs(parts);

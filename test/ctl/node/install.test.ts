@@ -18,8 +18,8 @@ import { handlerChanges, nodeInstall } from "../../../src/ctl/node/install.js";
 import { type NodeOptions, nodeOf } from "../../../src/ctl/node/options.js";
 import { nodeUninstall } from "../../../src/ctl/node/uninstall.js";
 import { Refusal } from "../../../src/runtime/errors.js";
-import { BUSYBOX } from "../../helpers/paths.js";
-import { CONTAINERD, NO_CONTAINERD, NO_DIST, TREE, nodeRoot, standInGvisor, tree } from "./node-root.js";
+import { BUSYBOX, CONTAINERD } from "../../helpers/paths.js";
+import { NO_CONTAINERD, NO_DIST, TREE, nodeRoot, standInGvisor, tree } from "./node-root.js";
 
 const FIXTURES = new URL("fixtures/", import.meta.url).pathname;
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), "utf8");

@@ -8,16 +8,12 @@ import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync,
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { ENGINES } from "../../helpers/paths.js";
+import { CONTAINERD } from "../../helpers/paths.js";
 import { workdir } from "../../helpers/runtime.js";
 
 /** The repository: the installer's own tree, as the image lays it out (scripts/install-runtime, bin/, dist/). */
 export const TREE = fileURLToPath(new URL("../../..", import.meta.url));
 
-/** The real containerd for each config version: Debian 12's 1.6 (version 2) and sid's 2.1 (version 3). */
-export const CONTAINERD = Object.fromEntries(
-  ENGINES.map((engine) => [engine.containerdConfigVersion, engine.bin.map((dir) => join(dir, "containerd")).find(existsSync) ?? ""]),
-) as Record<2 | 3, string>;
 export const NO_CONTAINERD = CONTAINERD[2] && CONTAINERD[3] ? undefined : "no containerd 1.6 and 2.1 here: scripts/prepare unpacks Debian's into .tools/test";
 export const NO_DIST = existsSync(join(TREE, "dist/ctl.mjs")) ? undefined : "no dist/ here: scripts/with-node npm run build makes what the installer lays out";
 
